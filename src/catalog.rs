@@ -1,0 +1,226 @@
+//! The catalog: every published document, ready to send.
+//!
+//! Built once per content change by [`publish`](crate::publish), then only
+//! read: the HTTP server looks documents up by path and the static writer
+//! copies them to files. A document carries its bytes, its precompressed
+//! variants and its validators, so neither reader renders or compresses
+//! anything. The catalog knows nothing of seeds, topics or formats.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+use crate::diagnostic::Diagnostic;
+
+/// gzip level: 9 costs little more than 6 on feed-sized documents and every
+/// byte saved is saved on every request.
+const GZIP_LEVEL: u32 = 9;
+/// brotli quality and window.
+const BROTLI_QUALITY: u32 = 11;
+const BROTLI_WINDOW: u32 = 22;
+
+/// A content coding the catalog holds a variant in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Encoding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Encoding {
+    /// The `Content-Encoding` token; `None` for identity.
+    pub fn token(self) -> Option<&'static str> {
+        match self {
+            Encoding::Identity => None,
+            Encoding::Gzip => Some("gzip"),
+            Encoding::Brotli => Some("br"),
+        }
+    }
+}
+
+/// One document of the URL layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    /// `Content-Type` header value.
+    pub content_type: &'static str,
+    /// Feeds and the OPML list may be fetched from any origin.
+    pub cross_origin: bool,
+    /// The document itself.
+    pub identity: Bytes,
+    /// The same bytes, gzip-compressed.
+    pub gzip: Bytes,
+    /// The same bytes, brotli-compressed.
+    pub brotli: Bytes,
+    /// Hex digest of `identity`; the strong ETag of every variant derives
+    /// from it (see [`Document::etag`]).
+    pub digest: String,
+    /// When the content last changed, whole seconds.
+    pub last_modified: DateTime<Utc>,
+}
+
+impl Document {
+    /// Builds a document, computing its digest and compressed variants.
+    /// `last_modified` is truncated to whole seconds, as HTTP dates are.
+    pub fn new(
+        content_type: &'static str,
+        cross_origin: bool,
+        body: impl Into<Bytes>,
+        last_modified: DateTime<Utc>,
+    ) -> Self {
+        let identity: Bytes = body.into();
+        let digest = format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&identity));
+        Self {
+            content_type,
+            cross_origin,
+            gzip: gzip(&identity).into(),
+            brotli: brotli(&identity).into(),
+            identity,
+            digest,
+            last_modified: DateTime::from_timestamp(last_modified.timestamp(), 0)
+                .expect("a timestamp taken from a DateTime is in range"),
+        }
+    }
+
+    /// The bytes of one variant.
+    pub fn body(&self, encoding: Encoding) -> &Bytes {
+        match encoding {
+            Encoding::Identity => &self.identity,
+            Encoding::Gzip => &self.gzip,
+            Encoding::Brotli => &self.brotli,
+        }
+    }
+
+    /// The strong ETag of one variant, quoted. Each content coding is its own
+    /// representation (RFC 9110 §8.8.3), so the compressed ones carry a
+    /// suffix; all share the digest, so a tag received with any variant
+    /// identifies the same content.
+    pub fn etag(&self, encoding: Encoding) -> String {
+        match encoding.token() {
+            None => format!("\"{}\"", self.digest),
+            Some(token) => format!("\"{}-{token}\"", self.digest),
+        }
+    }
+}
+
+/// Every document by path, plus what `/healthz` reports.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    documents: BTreeMap<String, Document>,
+    /// Counts catalogs built by one process; the first is 1.
+    pub generation: u64,
+    /// Articles published (after rejects, drafts and duplicates).
+    pub articles: usize,
+    /// Everything ingest had to say, errors and warnings, sorted by file.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Catalog {
+    pub fn new(generation: u64, articles: usize, diagnostics: Vec<Diagnostic>) -> Self {
+        Self {
+            documents: BTreeMap::new(),
+            generation,
+            articles,
+            diagnostics,
+        }
+    }
+
+    /// Adds or replaces the document at `path` (a path of the URL layout,
+    /// starting with `/`).
+    pub fn insert(&mut self, path: impl Into<String>, document: Document) {
+        self.documents.insert(path.into(), document);
+    }
+
+    /// The document at an exact path of the URL layout.
+    pub fn get(&self, path: &str) -> Option<&Document> {
+        self.documents.get(path)
+    }
+
+    /// Every document in path order.
+    pub fn documents(&self) -> impl ExactSizeIterator<Item = (&str, &Document)> {
+        self.documents.iter().map(|(p, d)| (p.as_str(), d))
+    }
+
+    pub fn len(&self) -> usize {
+        self.documents.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.documents.is_empty()
+    }
+
+    /// Seed files that were not published.
+    pub fn rejected(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_error())
+    }
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    // GzBuilder writes mtime 0 and no file name: the output depends on the
+    // input alone, so builds stay byte-identical.
+    let mut encoder = flate2::GzBuilder::new().write(
+        Vec::with_capacity(data.len() / 3),
+        flate2::Compression::new(GZIP_LEVEL),
+    );
+    encoder.write_all(data).expect("writing to a Vec cannot fail");
+    encoder.finish().expect("writing to a Vec cannot fail")
+}
+
+fn brotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() / 3);
+    {
+        let mut writer =
+            brotli::CompressorWriter::new(&mut out, 4096, BROTLI_QUALITY, BROTLI_WINDOW);
+        writer.write_all(data).expect("writing to a Vec cannot fail");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    fn document(body: &str) -> Document {
+        let when = DateTime::parse_from_rfc3339("2024-05-24T10:15:30.750Z").unwrap();
+        Document::new("text/plain", false, body.to_string(), when.to_utc())
+    }
+
+    #[test]
+    fn variants_decode_to_the_identity_bytes() {
+        let doc = document(&"tidings ".repeat(1000));
+        let mut gunzipped = Vec::new();
+        flate2::read::GzDecoder::new(&doc.gzip[..])
+            .read_to_end(&mut gunzipped)
+            .unwrap();
+        assert_eq!(gunzipped, doc.identity);
+        let mut unbrotlied = Vec::new();
+        brotli::Decompressor::new(&doc.brotli[..], 4096)
+            .read_to_end(&mut unbrotlied)
+            .unwrap();
+        assert_eq!(unbrotlied, doc.identity);
+        assert!(doc.gzip.len() < doc.identity.len() / 10);
+    }
+
+    #[test]
+    fn same_bytes_same_validators_and_variants() {
+        assert_eq!(document("a"), document("a"));
+        assert_ne!(document("a").digest, document("b").digest);
+    }
+
+    #[test]
+    fn etags_are_strong_and_differ_per_encoding_but_share_the_digest() {
+        let doc = document("a");
+        let tags = [Encoding::Identity, Encoding::Gzip, Encoding::Brotli].map(|e| doc.etag(e));
+        assert!(tags.iter().all(|t| t.starts_with('"') && t.contains(&doc.digest)));
+        assert_ne!(tags[0], tags[1]);
+        assert_ne!(tags[1], tags[2]);
+    }
+
+    #[test]
+    fn last_modified_has_whole_seconds() {
+        assert_eq!(document("a").last_modified.timestamp_subsec_nanos(), 0);
+    }
+}

@@ -1,0 +1,50 @@
+//! Command-line definitions. Every flag has an environment variable, so a
+//! container or CI job can configure tidings without a wrapper script.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "tidings", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The config file.
+    #[arg(
+        long,
+        global = true,
+        env = "TIDINGS_CONFIG",
+        default_value = "config/tidings.toml"
+    )]
+    pub config: PathBuf,
+
+    /// The folder of seed articles (*.txt and *.md, searched recursively).
+    #[arg(long, global = true, env = "TIDINGS_SEEDS", default_value = "seeds")]
+    pub seeds: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve every document over HTTP, reloading when seeds or config change.
+    Serve {
+        /// Address to listen on [default: `[http] listen` of the config].
+        #[arg(long, env = "TIDINGS_LISTEN")]
+        listen: Option<String>,
+    },
+    /// Write every document, with .gz and .br siblings and a _headers file.
+    Build {
+        /// Output folder.
+        #[arg(long, env = "TIDINGS_OUT", default_value = "public")]
+        out: PathBuf,
+        /// Replace `site.base_url` of the config (where the files will be served).
+        #[arg(long, env = "TIDINGS_BASE_URL")]
+        base_url: Option<String>,
+        /// Exit 0 even when some seed files were rejected.
+        #[arg(long, env = "TIDINGS_ALLOW_REJECTED")]
+        allow_rejected: bool,
+    },
+    /// Parse, classify, render and validate everything; print diagnostics.
+    Check,
+}

@@ -1,0 +1,69 @@
+//! Diagnostics about seed files, in the `seeds/PATH:LINE: message` form.
+//!
+//! A broken seed never stops a build: ingest turns every problem into a
+//! diagnostic, skips what cannot be published, and carries on. `check`,
+//! `build` and `/healthz` all show the same list.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The article was published, with something cleaned up or ignored.
+    Warning,
+    /// The file was not published.
+    Error,
+}
+
+/// One finding about one seed file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Diagnostic {
+    /// The file as the user names it: the seeds folder joined with the path
+    /// under it, e.g. `seeds/world/kyiv.txt`.
+    pub path: String,
+    /// 1-based line the problem is on (1 when it concerns the whole file).
+    pub line: usize,
+    pub severity: Severity,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn error(path: impl Into<String>, line: usize, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            line,
+            severity: Severity::Error,
+            message: message.into(),
+        }
+    }
+
+    pub fn warning(path: impl Into<String>, line: usize, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            line,
+            severity: Severity::Warning,
+            message: message.into(),
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.severity {
+            Severity::Error => write!(f, "{}:{}: {}", self.path, self.line, self.message),
+            Severity::Warning => write!(
+                f,
+                "{}:{}: warning: {}",
+                self.path, self.line, self.message
+            ),
+        }
+    }
+}

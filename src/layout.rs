@@ -1,0 +1,109 @@
+//! The URL layout shared by the HTTP server and the static build: which
+//! paths exist, what they hold, and their absolute URLs under `base_url`.
+
+use url::Url;
+
+/// A feed format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    Rss,
+    Atom,
+    Json,
+}
+
+impl Format {
+    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
+
+    /// File extension, also the suffix of the feed's path.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Rss => "rss",
+            Format::Atom => "atom",
+            Format::Json => "json",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+
+    /// The MIME type without parameters, as autodiscovery links and OPML use it.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml",
+            Format::Atom => "application/atom+xml",
+            Format::Json => "application/feed+json",
+        }
+    }
+
+    /// Human name, for pages and OPML.
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Rss => "RSS",
+            Format::Atom => "Atom",
+            Format::Json => "JSON Feed",
+        }
+    }
+}
+
+pub const HTML_CONTENT_TYPE: &str = "text/html; charset=utf-8";
+pub const OPML_CONTENT_TYPE: &str = "text/x-opml; charset=utf-8";
+
+pub const HOME_PATH: &str = "/";
+pub const OPML_PATH: &str = "/feeds.opml";
+
+/// `/feeds/{slug}.{ext}`
+pub fn feed_path(slug: &str, format: Format) -> String {
+    format!("/feeds/{slug}.{}", format.extension())
+}
+
+/// `/topics/{slug}/`
+pub fn topic_page_path(slug: &str) -> String {
+    format!("/topics/{slug}/")
+}
+
+/// The absolute URL of a path of the layout under `base_url` (which ends in
+/// `/`, so a path prefix such as `/news/` is kept).
+pub fn absolute(base_url: &Url, path: &str) -> String {
+    base_url
+        .join(path.trim_start_matches('/'))
+        .expect("layout paths are valid relative URLs")
+        .into()
+}
+
+/// Where a document of the layout lives in a static build: directories get
+/// an `index.html`.
+pub fn file_path(path: &str) -> String {
+    let relative = path.trim_start_matches('/');
+    if relative.is_empty() || relative.ends_with('/') {
+        format!("{relative}index.html")
+    } else {
+        relative.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absolute_urls_keep_the_base_path() {
+        let base = Url::parse("https://example.org/news/").unwrap();
+        assert_eq!(
+            absolute(&base, &feed_path("ukraine", Format::Atom)),
+            "https://example.org/news/feeds/ukraine.atom"
+        );
+        assert_eq!(absolute(&base, HOME_PATH), "https://example.org/news/");
+    }
+
+    #[test]
+    fn directories_become_index_files() {
+        assert_eq!(file_path(HOME_PATH), "index.html");
+        assert_eq!(file_path(&topic_page_path("ukraine")), "topics/ukraine/index.html");
+        assert_eq!(file_path(OPML_PATH), "feeds.opml");
+    }
+}

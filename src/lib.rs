@@ -1,0 +1,29 @@
+//! tidings publishes news articles as feeds.
+//!
+//! It reads seed articles (plain text or Markdown with TOML front matter)
+//! from a folder, sorts them into the topics of `config/tidings.toml`, and
+//! renders every topic as RSS 2.0, Atom 1.0 and JSON Feed 1.1, with HTML
+//! pages and an OPML list. The result is a [`Catalog`](catalog::Catalog) of
+//! documents, which `tidings serve` answers HTTP requests from and
+//! `tidings build` writes to disk.
+//!
+//! ```text
+//! seeds/ --ingest--> Vec<Article> --topics--> feed views --render--> Catalog
+//!                                                                   |- http
+//!                                                                   '- write
+//! ```
+
+pub mod catalog;
+pub mod config;
+pub mod diagnostic;
+pub mod error;
+pub mod http;
+pub mod ingest;
+pub mod layout;
+pub mod model;
+pub mod publish;
+pub mod render;
+pub mod topics;
+pub mod validate;
+pub mod write;
+pub mod xml;

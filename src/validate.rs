@@ -1,0 +1,81 @@
+//! Reading our own output back, for `tidings check`.
+//!
+//! Every XML document must be well-formed, RSS and Atom must parse with the
+//! same crates that wrote them, and JSON Feed must be JSON with the 1.1
+//! version string. A problem here is a bug in tidings, not in a seed, so it
+//! is reported by document path.
+
+use crate::catalog::Catalog;
+use crate::layout::{self, Format};
+
+/// Problems found, one line each (`/feeds/x.atom: what is wrong`); empty
+/// when every document reads back cleanly.
+pub fn validate(catalog: &Catalog) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (path, document) in catalog.documents() {
+        let body = &document.identity[..];
+        let result = if document.content_type == Format::Rss.content_type() {
+            well_formed(body).and_then(|()| {
+                rss::Channel::read_from(body)
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            })
+        } else if document.content_type == Format::Atom.content_type() {
+            well_formed(body).and_then(|()| {
+                atom_syndication::Feed::read_from(body)
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            })
+        } else if document.content_type == Format::Json.content_type() {
+            json_feed(body)
+        } else if document.content_type == layout::OPML_CONTENT_TYPE {
+            well_formed(body)
+        } else {
+            std::str::from_utf8(body)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        };
+        if let Err(problem) = result {
+            problems.push(format!("{path}: {problem}"));
+        }
+    }
+    problems
+}
+
+fn well_formed(body: &[u8]) -> Result<(), String> {
+    let mut reader = quick_xml::Reader::from_reader(body);
+    reader.config_mut().check_end_names = true;
+    let mut buf = Vec::new();
+    let mut depth = 0usize;
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(quick_xml::events::Event::Start(_)) => depth += 1,
+            Ok(quick_xml::events::Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(quick_xml::events::Event::Text(text)) => {
+                text.decode().map_err(|e| e.to_string())?;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return Err(format!(
+                    "not well-formed XML at byte {}: {e}",
+                    reader.buffer_position()
+                ))
+            }
+        }
+        buf.clear();
+    }
+    if depth != 0 {
+        return Err("not well-formed XML: unclosed element".into());
+    }
+    Ok(())
+}
+
+fn json_feed(body: &[u8]) -> Result<(), String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}"))?;
+    match value.get("version").and_then(|v| v.as_str()) {
+        Some("https://jsonfeed.org/version/1.1") => Ok(()),
+        other => Err(format!("JSON Feed version is {other:?}, not 1.1")),
+    }
+}
