@@ -1,0 +1,222 @@
+//! `tidings build` and `tidings check` as a user runs them: the real binary
+//! over real folders.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use filetime::FileTime;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tidings");
+
+fn tidings(args: &[&str], seeds: &Path, config: &Path) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .arg("--seeds")
+        .arg(seeds)
+        .arg("--config")
+        .arg(config)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the tidings binary runs")
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn build(seeds: &Path, config: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["build", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    tidings(&args, seeds, config)
+}
+
+/// Every file under `dir` with its bytes and modification time.
+fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, i64)> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, (Vec<u8>, i64)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let meta = std::fs::metadata(&path).unwrap();
+                let mtime = FileTime::from_last_modification_time(&meta).unix_seconds();
+                let name = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.insert(name, (std::fs::read(&path).unwrap(), mtime));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn build_writes_the_whole_url_layout_with_compressed_siblings() {
+    let out = tempfile::tempdir().unwrap();
+    let result = build(&repo("seeds"), &repo("config/tidings.toml"), out.path(), &[]);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    for file in [
+        "feeds/all.rss",
+        "feeds/all.atom",
+        "feeds/all.json",
+        "feeds/ukraine.rss",
+        "feeds/ukraine.atom",
+        "feeds/ukraine.json",
+        "feeds/russia.rss",
+        "feeds/russia.atom",
+        "feeds/russia.json",
+        "feeds.opml",
+        "index.html",
+        "topics/ukraine/index.html",
+        "topics/russia/index.html",
+    ] {
+        let path = out.path().join(file);
+        let identity = std::fs::read(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let mut gunzipped = Vec::new();
+        flate2::read::GzDecoder::new(&std::fs::read(format!("{}.gz", path.display())).unwrap()[..])
+            .read_to_end(&mut gunzipped)
+            .unwrap();
+        assert_eq!(gunzipped, identity, "{file}.gz");
+        let mut unbrotlied = Vec::new();
+        brotli::Decompressor::new(&std::fs::read(format!("{}.br", path.display())).unwrap()[..], 4096)
+            .read_to_end(&mut unbrotlied)
+            .unwrap();
+        assert_eq!(unbrotlied, identity, "{file}.br");
+    }
+    let feed = std::fs::read_to_string(out.path().join("feeds/ukraine.atom")).unwrap();
+    assert!(feed.contains("Putin Ready to Freeze War on Current Battlefield Lines – Reuters"));
+}
+
+#[test]
+fn headers_file_names_each_document_with_its_type_and_caching() {
+    let out = tempfile::tempdir().unwrap();
+    assert!(build(&repo("seeds"), &repo("config/tidings.toml"), out.path(), &[]).status.success());
+    let headers = std::fs::read_to_string(out.path().join("_headers")).unwrap();
+    let block = headers
+        .split("\n/")
+        .find(|b| b.starts_with("feeds/ukraine.atom\n"))
+        .expect("a rule for /feeds/ukraine.atom");
+    assert!(block.contains("Content-Type: application/atom+xml; charset=utf-8"), "{block}");
+    assert!(block.contains("Cache-Control: public, max-age=300, stale-while-revalidate=60, stale-if-error=86400"), "{block}");
+    assert!(block.contains("Access-Control-Allow-Origin: *"), "{block}");
+    assert!(headers.starts_with("/\n  Content-Type: text/html; charset=utf-8\n"), "{headers}");
+}
+
+#[test]
+fn file_times_are_the_documents_last_modified() {
+    let out = tempfile::tempdir().unwrap();
+    assert!(build(&repo("seeds"), &repo("config/tidings.toml"), out.path(), &[]).status.success());
+    // The sample is dated 2024-05-24 with no time, in UTC.
+    let expected = 1_716_508_800;
+    for file in ["feeds/ukraine.atom", "feeds/ukraine.atom.gz", "index.html"] {
+        let meta = std::fs::metadata(out.path().join(file)).unwrap();
+        assert_eq!(FileTime::from_last_modification_time(&meta).unix_seconds(), expected, "{file}");
+    }
+}
+
+#[test]
+fn two_builds_are_byte_identical_whatever_the_visiting_order_and_file_times() {
+    let config = repo("config/tidings.toml");
+    let hostile = repo("tests/fixtures/hostile");
+
+    // The same seeds copied in two different orders, with different times.
+    let first_seeds = tempfile::tempdir().unwrap();
+    copy_dir(&repo("seeds"), first_seeds.path());
+    copy_dir(&hostile, &first_seeds.path().join("hostile"));
+    let second_seeds = tempfile::tempdir().unwrap();
+    copy_dir(&hostile, &second_seeds.path().join("hostile"));
+    copy_dir(&repo("seeds"), second_seeds.path());
+    let touch = |dir: &Path, seconds: i64| {
+        for (name, _) in snapshot(dir) {
+            filetime::set_file_mtime(dir.join(name), FileTime::from_unix_time(seconds, 0)).unwrap();
+        }
+    };
+    touch(first_seeds.path(), 1_000_000_000);
+    touch(second_seeds.path(), 2_000_000_000);
+
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let allow = ["--allow-rejected"];
+    assert!(build(first_seeds.path(), &config, first.path(), &allow).status.success());
+    assert!(build(second_seeds.path(), &config, second.path(), &allow).status.success());
+    let (first, second) = (snapshot(first.path()), snapshot(second.path()));
+    assert!(first.len() > 30, "{} files", first.len());
+    assert_eq!(first.keys().collect::<Vec<_>>(), second.keys().collect::<Vec<_>>());
+    for (name, contents) in &first {
+        assert!(contents == &second[name], "{name} differs between builds");
+    }
+}
+
+#[test]
+fn check_passes_on_the_shipped_seeds() {
+    let result = tidings(&["check"], &repo("seeds"), &repo("config/tidings.toml"));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "{stderr}");
+    assert!(stderr.contains("1 articles published, 0 file(s) rejected"), "{stderr}");
+}
+
+#[test]
+fn check_fails_naming_every_broken_file_and_build_still_publishes_the_rest() {
+    let broken = repo("tests/fixtures/broken");
+    let config = repo("config/tidings.toml");
+    let result = tidings(&["check"], &broken, &config);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    let mut named = 0;
+    for entry in std::fs::read_dir(&broken).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name.starts_with("broken-") {
+            named += 1;
+            let prefix = format!("{}/{name}:", broken.display());
+            assert!(
+                stderr.lines().any(|l| l.starts_with(&prefix)),
+                "{name} is not named in:\n{stderr}"
+            );
+        }
+    }
+    assert!(named >= 5, "only {named} broken fixtures");
+
+    let out = tempfile::tempdir().unwrap();
+    let refused = build(&broken, &config, out.path(), &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--allow-rejected"));
+    let feed = std::fs::read_to_string(out.path().join("feeds/all.atom")).unwrap();
+    assert!(feed.contains("<entry>"), "the good seeds still publish:\n{feed}");
+    assert!(build(&broken, &config, out.path(), &["--allow-rejected"]).status.success());
+}
+
+#[test]
+fn a_broken_config_is_an_error_naming_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tidings.toml");
+    std::fs::write(&config, "[site]\ntitle = \"x\"\nbase_ulr = \"https://example.org/\"\n").unwrap();
+    let result = tidings(&["check"], &repo("seeds"), &config);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("{}:3:", config.display())) && stderr.contains("base_ulr"), "{stderr}");
+}
+
+#[test]
+fn base_url_flag_moves_every_url() {
+    let out = tempfile::tempdir().unwrap();
+    let args = ["--base-url", "https://news.example.org/world"];
+    assert!(build(&repo("seeds"), &repo("config/tidings.toml"), out.path(), &args).status.success());
+    let rss = std::fs::read_to_string(out.path().join("feeds/ukraine.rss")).unwrap();
+    assert!(rss.contains("https://news.example.org/world/feeds/ukraine.rss"), "{rss}");
+    assert!(!rss.contains("127.0.0.1"), "{rss}");
+}
