@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use chrono::DateTime;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::catalog::{Catalog, Document};
 use crate::config::{Config, ALL_SLUG};
@@ -28,65 +28,128 @@ pub fn publish(config: &Config, seeds_dir: &Path, generation: u64) -> Result<Cat
         &ingested.articles,
         ingested.diagnostics,
         generation,
+        None,
     ))
 }
 
+/// A rendered document before it gets its validators and variants.
+struct Rendered {
+    path: String,
+    content_type: &'static str,
+    cross_origin: bool,
+    text: String,
+    /// When its content last changed, by the dates in it.
+    updated: DateTime<Utc>,
+}
+
 /// Renders the catalog of already ingested articles.
+///
+/// With a `previous` catalog (a reload), a document whose bytes did not
+/// change is taken over as it was, validators and compressed variants
+/// included, and one whose bytes changed gets a Last-Modified later than its
+/// previous one even when its newest date went back (an article deleted or an
+/// older one added): validators only ever move forward while a server runs.
 pub fn assemble(
     config: &Config,
     articles: &[Article],
     diagnostics: Vec<Diagnostic>,
     generation: u64,
+    previous: Option<&Catalog>,
 ) -> Catalog {
     let site = site_view(config, articles);
-    let mut catalog = Catalog::new(generation, articles.len(), diagnostics);
-
+    let mut rendered = Vec::with_capacity(site.feeds.len() * 4 + 2);
     for feed in &site.feeds {
-        let last_modified = feed.updated.to_utc();
+        let updated = feed.updated.to_utc();
         for format in Format::ALL {
             let text = match format {
                 Format::Rss => render::rss::render_rss(feed),
                 Format::Atom => render::atom::render_atom(feed),
                 Format::Json => render::json::render_json(feed),
             };
-            catalog.insert(
-                layout::feed_path(feed.slug, format),
-                Document::new(format.content_type(), true, text, last_modified),
-            );
+            rendered.push(Rendered {
+                path: layout::feed_path(feed.slug, format),
+                content_type: format.content_type(),
+                cross_origin: true,
+                text,
+                updated,
+            });
         }
         if feed.slug != ALL_SLUG {
-            catalog.insert(
-                layout::topic_page_path(feed.slug),
-                Document::new(
-                    layout::HTML_CONTENT_TYPE,
-                    false,
-                    render::html::render_topic_page(&site, feed),
-                    last_modified,
-                ),
-            );
+            rendered.push(Rendered {
+                path: layout::topic_page_path(feed.slug),
+                content_type: layout::HTML_CONTENT_TYPE,
+                cross_origin: false,
+                text: render::html::render_topic_page(&site, feed),
+                updated,
+            });
         }
     }
-
     let site_updated = site.feeds[0].updated.to_utc();
-    catalog.insert(
-        layout::HOME_PATH,
-        Document::new(
-            layout::HTML_CONTENT_TYPE,
-            false,
-            render::html::render_home(&site),
-            site_updated,
-        ),
-    );
-    catalog.insert(
-        layout::OPML_PATH,
-        Document::new(
-            layout::OPML_CONTENT_TYPE,
-            true,
-            render::opml::render_opml(&site),
-            site_updated,
-        ),
-    );
+    rendered.push(Rendered {
+        path: layout::HOME_PATH.to_string(),
+        content_type: layout::HTML_CONTENT_TYPE,
+        cross_origin: false,
+        text: render::html::render_home(&site),
+        updated: site_updated,
+    });
+    rendered.push(Rendered {
+        path: layout::OPML_PATH.to_string(),
+        content_type: layout::OPML_CONTENT_TYPE,
+        cross_origin: true,
+        text: render::opml::render_opml(&site),
+        updated: site_updated,
+    });
+
+    let documents = finish(rendered, previous);
+    let mut catalog = Catalog::new(generation, articles.len(), diagnostics);
+    for (path, document) in documents {
+        catalog.insert(path, document);
+    }
     catalog
+}
+
+/// Gives every rendered document its validators and compressed variants,
+/// reusing the previous catalog's where the bytes are the same, and
+/// compressing the rest on every core.
+fn finish(rendered: Vec<Rendered>, previous: Option<&Catalog>) -> Vec<(String, Document)> {
+    let prior = |r: &Rendered| previous.and_then(|catalog| catalog.get(&r.path));
+    let (kept, changed): (Vec<_>, Vec<_>) = rendered.into_iter().partition(|r| {
+        prior(r).is_some_and(|doc| {
+            doc.content_type == r.content_type && doc.digest == Document::digest_of(r.text.as_bytes())
+        })
+    });
+    let mut documents: Vec<(String, Document)> = kept
+        .iter()
+        .map(|r| (r.path.clone(), prior(r).expect("kept documents have a prior").clone()))
+        .collect();
+
+    let build = |r: Rendered| {
+        let last_modified = match prior(&r) {
+            Some(doc) => r.updated.max(doc.last_modified + TimeDelta::seconds(1)),
+            None => r.updated,
+        };
+        let document = Document::new(r.content_type, r.cross_origin, r.text, last_modified);
+        (r.path, document)
+    };
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    if workers < 2 || changed.len() < 2 {
+        documents.extend(changed.into_iter().map(build));
+    } else {
+        let mut queues: Vec<Vec<Rendered>> = (0..workers).map(|_| Vec::new()).collect();
+        for (i, r) in changed.into_iter().enumerate() {
+            queues[i % workers].push(r);
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = queues
+                .into_iter()
+                .map(|queue| scope.spawn(|| queue.into_iter().map(build).collect::<Vec<_>>()))
+                .collect();
+            for handle in handles {
+                documents.extend(handle.join().expect("compression does not panic"));
+            }
+        });
+    }
+    documents
 }
 
 /// Selects, sorts and cuts the entries of every feed: `all` first, then the

@@ -1,0 +1,82 @@
+//! The pipeline across rebuilds: what a running server's validators do when
+//! content changes (SPEC §4: ETag and Last-Modified change together and
+//! Last-Modified never moves backwards).
+
+use std::path::Path;
+
+use tidings::catalog::Catalog;
+use tidings::config::Config;
+use tidings::{ingest, publish};
+
+const CONFIG: &str = r#"
+[site]
+title = "Validators"
+base_url = "https://news.example.org/"
+
+[[topic]]
+slug = "ukraine"
+keywords = ["Ukraine"]
+"#;
+
+fn seed(dir: &Path, name: &str, title: &str, date: &str) {
+    let text = format!(
+        "{title}\n\n{date}\n\nA paragraph about Ukraine.\n\nOriginal url: https://example.org/{name}\n"
+    );
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn rebuild(config: &Config, seeds: &Path, previous: Option<&Catalog>) -> Catalog {
+    let ingested = ingest::load(seeds, config).unwrap();
+    let generation = previous.map_or(1, |p| p.generation + 1);
+    publish::assemble(config, &ingested.articles, ingested.diagnostics, generation, previous)
+}
+
+fn config(text: &str) -> Config {
+    Config::parse(text, Path::new("tidings.toml")).unwrap()
+}
+
+#[test]
+fn unchanged_content_keeps_every_validator() {
+    let seeds = tempfile::tempdir().unwrap();
+    seed(seeds.path(), "a.txt", "First", "2024-05-24");
+    let config = config(CONFIG);
+    let first = rebuild(&config, seeds.path(), None);
+    let second = rebuild(&config, seeds.path(), Some(&first));
+    assert_eq!(second.generation, 2);
+    assert_eq!(first.len(), second.len());
+    for (path, document) in first.documents() {
+        assert_eq!(Some(document), second.get(path), "{path}");
+    }
+}
+
+#[test]
+fn deleting_the_newest_article_still_moves_last_modified_forward() {
+    let seeds = tempfile::tempdir().unwrap();
+    seed(seeds.path(), "old.txt", "Old", "2024-05-01");
+    seed(seeds.path(), "new.txt", "New", "2024-05-24");
+    let config = config(CONFIG);
+    let first = rebuild(&config, seeds.path(), None);
+    std::fs::remove_file(seeds.path().join("new.txt")).unwrap();
+    let second = rebuild(&config, seeds.path(), Some(&first));
+
+    let (before, after) = (first.get("/feeds/all.atom").unwrap(), second.get("/feeds/all.atom").unwrap());
+    assert_ne!(before.digest, after.digest);
+    assert!(after.last_modified > before.last_modified, "{} then {}", before.last_modified, after.last_modified);
+    // A static build of the same seeds dates the document by its content.
+    let fresh = rebuild(&config, seeds.path(), None);
+    assert!(fresh.get("/feeds/all.atom").unwrap().last_modified < before.last_modified);
+}
+
+#[test]
+fn new_bytes_with_the_same_dates_get_a_later_last_modified() {
+    let seeds = tempfile::tempdir().unwrap();
+    seed(seeds.path(), "a.txt", "First", "2024-05-24");
+    let first = rebuild(&config(CONFIG), seeds.path(), None);
+    let renamed = config(&CONFIG.replace("Validators", "Renamed"));
+    let second = rebuild(&renamed, seeds.path(), Some(&first));
+    for path in ["/feeds/all.rss", "/feeds/ukraine.json", "/"] {
+        let (before, after) = (first.get(path).unwrap(), second.get(path).unwrap());
+        assert_ne!(before.etag(tidings::catalog::Encoding::Identity), after.etag(tidings::catalog::Encoding::Identity), "{path}");
+        assert_eq!(after.last_modified, before.last_modified + chrono::TimeDelta::seconds(1), "{path}");
+    }
+}
