@@ -38,33 +38,79 @@ impl SplitMix {
 }
 
 const SUBJECTS: &[&str] = &[
-    "The city council", "Officials", "A group of researchers", "The ministry", "Local residents",
-    "The central bank", "Analysts", "The committee", "Regional authorities", "Farmers",
-    "The health agency", "Engineers", "Teachers’ unions", "The port operator", "Economists",
+    "The city council",
+    "Officials",
+    "A group of researchers",
+    "The ministry",
+    "Local residents",
+    "The central bank",
+    "Analysts",
+    "The committee",
+    "Regional authorities",
+    "Farmers",
+    "The health agency",
+    "Engineers",
+    "Teachers’ unions",
+    "The port operator",
+    "Economists",
 ];
 const VERBS: &[&str] = &[
-    "announced", "rejected", "welcomed", "criticized", "postponed", "approved", "questioned",
-    "reviewed", "defended", "proposed", "outlined", "delayed",
+    "announced",
+    "rejected",
+    "welcomed",
+    "criticized",
+    "postponed",
+    "approved",
+    "questioned",
+    "reviewed",
+    "defended",
+    "proposed",
+    "outlined",
+    "delayed",
 ];
 const OBJECTS: &[&str] = &[
-    "a new budget for public transport", "plans to expand the grain corridor",
-    "the reform of the pension system", "a deal on energy prices", "the long-awaited report",
-    "new rules for data protection", "an agreement on fishing quotas", "the election timetable",
-    "emergency funding for hospitals", "the construction of a second bridge",
-    "tighter controls on exports", "a programme to rebuild schools",
+    "a new budget for public transport",
+    "plans to expand the grain corridor",
+    "the reform of the pension system",
+    "a deal on energy prices",
+    "the long-awaited report",
+    "new rules for data protection",
+    "an agreement on fishing quotas",
+    "the election timetable",
+    "emergency funding for hospitals",
+    "the construction of a second bridge",
+    "tighter controls on exports",
+    "a programme to rebuild schools",
 ];
 const TAILS: &[&str] = &[
-    "on Tuesday", "after months of talks", "despite strong objections", "— for now",
-    "according to people familiar with the matter", "in a statement late on Friday",
-    "citing “serious concerns”", "amid growing pressure", "without giving details",
-    "as talks stalled", "in a surprise move",
+    "on Tuesday",
+    "after months of talks",
+    "despite strong objections",
+    "— for now",
+    "according to people familiar with the matter",
+    "in a statement late on Friday",
+    "citing “serious concerns”",
+    "amid growing pressure",
+    "without giving details",
+    "as talks stalled",
+    "in a surprise move",
 ];
 const UKRAINE: &[&str] = &[
-    "Ukraine", "Kyiv", "Ukrainian officials", "Zelensky", "Kharkiv", "the Ukrainian army",
+    "Ukraine",
+    "Kyiv",
+    "Ukrainian officials",
+    "Zelensky",
+    "Kharkiv",
+    "the Ukrainian army",
     "Crimea",
 ];
 const RUSSIA: &[&str] = &[
-    "Russia", "the Kremlin", "Moscow", "Putin", "Russian forces", "Peskov",
+    "Russia",
+    "the Kremlin",
+    "Moscow",
+    "Putin",
+    "Russian forces",
+    "Peskov",
 ];
 const QUOTES: &[&str] = &[
     "“We will not accept this,” one official said.",
@@ -73,8 +119,18 @@ const QUOTES: &[&str] = &[
     "“The numbers speak for themselves — and they aren’t good.”",
 ];
 const MONTHS: &[&str] = &[
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 fn sentence(rng: &mut SplitMix, topics: &[&[&str]]) -> String {
@@ -92,7 +148,11 @@ fn sentence(rng: &mut SplitMix, topics: &[&[&str]]) -> String {
     } else {
         object.to_string()
     };
-    format!("{subject} {} {linked} {}.", rng.pick(VERBS), rng.pick(TAILS))
+    format!(
+        "{subject} {} {linked} {}.",
+        rng.pick(VERBS),
+        rng.pick(TAILS)
+    )
 }
 
 fn article(rng: &mut SplitMix, index: usize) -> (String, String) {
@@ -112,7 +172,11 @@ fn article(rng: &mut SplitMix, index: usize) -> (String, String) {
         rng.pick(SUBJECTS),
         rng.pick(VERBS),
         rng.pick(OBJECTS),
-        if title_topic.is_empty() { String::new() } else { format!(" in {title_topic}") }
+        if title_topic.is_empty() {
+            String::new()
+        } else {
+            format!(" in {title_topic}")
+        }
     );
     let mut text = String::with_capacity(4096);
     let _ = write!(text, "{title}\n\n{} {day}, {year}", MONTHS[month]);
@@ -158,7 +222,7 @@ fn main() {
     };
     let count: usize = count.parse().expect("N is a number of articles");
     let dir = Path::new(&dir);
-    let mut rng = SplitMix(0x7469_6469_6E67_73);
+    let mut rng = SplitMix(0x0074_6964_696E_6773);
     for index in 0..count {
         let (path, text) = article(&mut rng, index);
         let file = dir.join(path);

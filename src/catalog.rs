@@ -169,7 +169,9 @@ fn gzip(data: &[u8]) -> Vec<u8> {
         Vec::with_capacity(data.len() / 3),
         flate2::Compression::new(GZIP_LEVEL),
     );
-    encoder.write_all(data).expect("writing to a Vec cannot fail");
+    encoder
+        .write_all(data)
+        .expect("writing to a Vec cannot fail");
     encoder.finish().expect("writing to a Vec cannot fail")
 }
 
@@ -178,7 +180,9 @@ fn brotli(data: &[u8]) -> Vec<u8> {
     {
         let mut writer =
             brotli::CompressorWriter::new(&mut out, 4096, BROTLI_QUALITY, BROTLI_WINDOW);
-        writer.write_all(data).expect("writing to a Vec cannot fail");
+        writer
+            .write_all(data)
+            .expect("writing to a Vec cannot fail");
     }
     out
 }
@@ -220,7 +224,9 @@ mod tests {
     fn etags_are_strong_and_differ_per_encoding_but_share_the_digest() {
         let doc = document("a");
         let tags = [Encoding::Identity, Encoding::Gzip, Encoding::Brotli].map(|e| doc.etag(e));
-        assert!(tags.iter().all(|t| t.starts_with('"') && t.contains(&doc.digest)));
+        assert!(tags
+            .iter()
+            .all(|t| t.starts_with('"') && t.contains(&doc.digest)));
         assert_ne!(tags[0], tags[1]);
         assert_ne!(tags[1], tags[2]);
     }

@@ -115,12 +115,18 @@ fn finish(rendered: Vec<Rendered>, previous: Option<&Catalog>) -> Vec<(String, D
     let prior = |r: &Rendered| previous.and_then(|catalog| catalog.get(&r.path));
     let (kept, changed): (Vec<_>, Vec<_>) = rendered.into_iter().partition(|r| {
         prior(r).is_some_and(|doc| {
-            doc.content_type == r.content_type && doc.digest == Document::digest_of(r.text.as_bytes())
+            doc.content_type == r.content_type
+                && doc.digest == Document::digest_of(r.text.as_bytes())
         })
     });
     let mut documents: Vec<(String, Document)> = kept
         .iter()
-        .map(|r| (r.path.clone(), prior(r).expect("kept documents have a prior").clone()))
+        .map(|r| {
+            (
+                r.path.clone(),
+                prior(r).expect("kept documents have a prior").clone(),
+            )
+        })
         .collect();
 
     let build = |r: Rendered| {
@@ -179,7 +185,10 @@ pub fn site_view<'a>(config: &'a Config, articles: &'a [Article]) -> SiteView<'a
         .map(|a| a.updated)
         .max()
         .unwrap_or(DateTime::UNIX_EPOCH.fixed_offset());
-    let feed = |slug: &'a str, title: String, description: String, member: &dyn Fn(&[Category]) -> bool| {
+    let feed = |slug: &'a str,
+                title: String,
+                description: String,
+                member: &dyn Fn(&[Category]) -> bool| {
         let all: Vec<Entry<'a>> = order
             .iter()
             .zip(&memberships)
@@ -238,7 +247,5 @@ pub fn site_view<'a>(config: &'a Config, articles: &'a [Article]) -> SiteView<'a
 /// Newest published first; ties broken by id so the order never depends on
 /// the order files were read in.
 fn newest_first(a: &Article, b: &Article) -> std::cmp::Ordering {
-    b.published
-        .cmp(&a.published)
-        .then_with(|| a.id.cmp(&b.id))
+    b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id))
 }

@@ -42,7 +42,11 @@ fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, i64)> {
             } else {
                 let meta = std::fs::metadata(&path).unwrap();
                 let mtime = FileTime::from_last_modification_time(&meta).unix_seconds();
-                let name = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                let name = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 out.insert(name, (std::fs::read(&path).unwrap(), mtime));
             }
         }
@@ -68,8 +72,17 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn build_writes_the_whole_url_layout_with_compressed_siblings() {
     let out = tempfile::tempdir().unwrap();
-    let result = build(&repo("seeds"), &repo("config/tidings.toml"), out.path(), &[]);
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let result = build(
+        &repo("seeds"),
+        &repo("config/tidings.toml"),
+        out.path(),
+        &[],
+    );
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
     for file in [
         "feeds/all.rss",
         "feeds/all.atom",
@@ -93,9 +106,12 @@ fn build_writes_the_whole_url_layout_with_compressed_siblings() {
             .unwrap();
         assert_eq!(gunzipped, identity, "{file}.gz");
         let mut unbrotlied = Vec::new();
-        brotli::Decompressor::new(&std::fs::read(format!("{}.br", path.display())).unwrap()[..], 4096)
-            .read_to_end(&mut unbrotlied)
-            .unwrap();
+        brotli::Decompressor::new(
+            &std::fs::read(format!("{}.br", path.display())).unwrap()[..],
+            4096,
+        )
+        .read_to_end(&mut unbrotlied)
+        .unwrap();
         assert_eq!(unbrotlied, identity, "{file}.br");
     }
     let feed = std::fs::read_to_string(out.path().join("feeds/ukraine.atom")).unwrap();
@@ -105,27 +121,56 @@ fn build_writes_the_whole_url_layout_with_compressed_siblings() {
 #[test]
 fn headers_file_names_each_document_with_its_type_and_caching() {
     let out = tempfile::tempdir().unwrap();
-    assert!(build(&repo("seeds"), &repo("config/tidings.toml"), out.path(), &[]).status.success());
+    assert!(build(
+        &repo("seeds"),
+        &repo("config/tidings.toml"),
+        out.path(),
+        &[]
+    )
+    .status
+    .success());
     let headers = std::fs::read_to_string(out.path().join("_headers")).unwrap();
     let block = headers
         .split("\n/")
         .find(|b| b.starts_with("feeds/ukraine.atom\n"))
         .expect("a rule for /feeds/ukraine.atom");
-    assert!(block.contains("Content-Type: application/atom+xml; charset=utf-8"), "{block}");
-    assert!(block.contains("Cache-Control: public, max-age=300, stale-while-revalidate=60, stale-if-error=86400"), "{block}");
+    assert!(
+        block.contains("Content-Type: application/atom+xml; charset=utf-8"),
+        "{block}"
+    );
+    assert!(
+        block.contains(
+            "Cache-Control: public, max-age=300, stale-while-revalidate=60, stale-if-error=86400"
+        ),
+        "{block}"
+    );
     assert!(block.contains("Access-Control-Allow-Origin: *"), "{block}");
-    assert!(headers.starts_with("/\n  Content-Type: text/html; charset=utf-8\n"), "{headers}");
+    assert!(
+        headers.starts_with("/\n  Content-Type: text/html; charset=utf-8\n"),
+        "{headers}"
+    );
 }
 
 #[test]
 fn file_times_are_the_documents_last_modified() {
     let out = tempfile::tempdir().unwrap();
-    assert!(build(&repo("seeds"), &repo("config/tidings.toml"), out.path(), &[]).status.success());
+    assert!(build(
+        &repo("seeds"),
+        &repo("config/tidings.toml"),
+        out.path(),
+        &[]
+    )
+    .status
+    .success());
     // The sample is dated 2024-05-24 with no time, in UTC.
     let expected = 1_716_508_800;
     for file in ["feeds/ukraine.atom", "feeds/ukraine.atom.gz", "index.html"] {
         let meta = std::fs::metadata(out.path().join(file)).unwrap();
-        assert_eq!(FileTime::from_last_modification_time(&meta).unix_seconds(), expected, "{file}");
+        assert_eq!(
+            FileTime::from_last_modification_time(&meta).unix_seconds(),
+            expected,
+            "{file}"
+        );
     }
 }
 
@@ -152,11 +197,18 @@ fn two_builds_are_byte_identical_whatever_the_visiting_order_and_file_times() {
     let first = tempfile::tempdir().unwrap();
     let second = tempfile::tempdir().unwrap();
     let allow = ["--allow-rejected"];
-    assert!(build(first_seeds.path(), &config, first.path(), &allow).status.success());
-    assert!(build(second_seeds.path(), &config, second.path(), &allow).status.success());
+    assert!(build(first_seeds.path(), &config, first.path(), &allow)
+        .status
+        .success());
+    assert!(build(second_seeds.path(), &config, second.path(), &allow)
+        .status
+        .success());
     let (first, second) = (snapshot(first.path()), snapshot(second.path()));
     assert!(first.len() > 30, "{} files", first.len());
-    assert_eq!(first.keys().collect::<Vec<_>>(), second.keys().collect::<Vec<_>>());
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
     for (name, contents) in &first {
         assert!(contents == &second[name], "{name} differs between builds");
     }
@@ -167,7 +219,10 @@ fn check_passes_on_the_shipped_seeds() {
     let result = tidings(&["check"], &repo("seeds"), &repo("config/tidings.toml"));
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(result.status.success(), "{stderr}");
-    assert!(stderr.contains("1 articles published, 0 file(s) rejected"), "{stderr}");
+    assert!(
+        stderr.contains("1 articles published, 0 file(s) rejected"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -196,27 +251,49 @@ fn check_fails_naming_every_broken_file_and_build_still_publishes_the_rest() {
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--allow-rejected"));
     let feed = std::fs::read_to_string(out.path().join("feeds/all.atom")).unwrap();
-    assert!(feed.contains("<entry>"), "the good seeds still publish:\n{feed}");
-    assert!(build(&broken, &config, out.path(), &["--allow-rejected"]).status.success());
+    assert!(
+        feed.contains("<entry>"),
+        "the good seeds still publish:\n{feed}"
+    );
+    assert!(build(&broken, &config, out.path(), &["--allow-rejected"])
+        .status
+        .success());
 }
 
 #[test]
 fn a_broken_config_is_an_error_naming_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("tidings.toml");
-    std::fs::write(&config, "[site]\ntitle = \"x\"\nbase_ulr = \"https://example.org/\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "[site]\ntitle = \"x\"\nbase_ulr = \"https://example.org/\"\n",
+    )
+    .unwrap();
     let result = tidings(&["check"], &repo("seeds"), &config);
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert_eq!(result.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(&format!("{}:3:", config.display())) && stderr.contains("base_ulr"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:3:", config.display())) && stderr.contains("base_ulr"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn base_url_flag_moves_every_url() {
     let out = tempfile::tempdir().unwrap();
     let args = ["--base-url", "https://news.example.org/world"];
-    assert!(build(&repo("seeds"), &repo("config/tidings.toml"), out.path(), &args).status.success());
+    assert!(build(
+        &repo("seeds"),
+        &repo("config/tidings.toml"),
+        out.path(),
+        &args
+    )
+    .status
+    .success());
     let rss = std::fs::read_to_string(out.path().join("feeds/ukraine.rss")).unwrap();
-    assert!(rss.contains("https://news.example.org/world/feeds/ukraine.rss"), "{rss}");
+    assert!(
+        rss.contains("https://news.example.org/world/feeds/ukraine.rss"),
+        "{rss}"
+    );
     assert!(!rss.contains("127.0.0.1"), "{rss}");
 }

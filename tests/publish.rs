@@ -28,7 +28,13 @@ fn seed(dir: &Path, name: &str, title: &str, date: &str) {
 fn rebuild(config: &Config, seeds: &Path, previous: Option<&Catalog>) -> Catalog {
     let ingested = ingest::load(seeds, config).unwrap();
     let generation = previous.map_or(1, |p| p.generation + 1);
-    publish::assemble(config, &ingested.articles, ingested.diagnostics, generation, previous)
+    publish::assemble(
+        config,
+        &ingested.articles,
+        ingested.diagnostics,
+        generation,
+        previous,
+    )
 }
 
 fn config(text: &str) -> Config {
@@ -59,9 +65,17 @@ fn deleting_the_newest_article_still_moves_last_modified_forward() {
     std::fs::remove_file(seeds.path().join("new.txt")).unwrap();
     let second = rebuild(&config, seeds.path(), Some(&first));
 
-    let (before, after) = (first.get("/feeds/all.atom").unwrap(), second.get("/feeds/all.atom").unwrap());
+    let (before, after) = (
+        first.get("/feeds/all.atom").unwrap(),
+        second.get("/feeds/all.atom").unwrap(),
+    );
     assert_ne!(before.digest, after.digest);
-    assert!(after.last_modified > before.last_modified, "{} then {}", before.last_modified, after.last_modified);
+    assert!(
+        after.last_modified > before.last_modified,
+        "{} then {}",
+        before.last_modified,
+        after.last_modified
+    );
     // A static build of the same seeds dates the document by its content.
     let fresh = rebuild(&config, seeds.path(), None);
     assert!(fresh.get("/feeds/all.atom").unwrap().last_modified < before.last_modified);
@@ -76,7 +90,15 @@ fn new_bytes_with_the_same_dates_get_a_later_last_modified() {
     let second = rebuild(&renamed, seeds.path(), Some(&first));
     for path in ["/feeds/all.rss", "/feeds/ukraine.json", "/"] {
         let (before, after) = (first.get(path).unwrap(), second.get(path).unwrap());
-        assert_ne!(before.etag(tidings::catalog::Encoding::Identity), after.etag(tidings::catalog::Encoding::Identity), "{path}");
-        assert_eq!(after.last_modified, before.last_modified + chrono::TimeDelta::seconds(1), "{path}");
+        assert_ne!(
+            before.etag(tidings::catalog::Encoding::Identity),
+            after.etag(tidings::catalog::Encoding::Identity),
+            "{path}"
+        );
+        assert_eq!(
+            after.last_modified,
+            before.last_modified + chrono::TimeDelta::seconds(1),
+            "{path}"
+        );
     }
 }

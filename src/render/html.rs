@@ -1,11 +1,249 @@
-//! Placeholder until the HTML renderer lands.
+//! The HTML pages: the home page (`/`) and one page per topic
+//! (`/topics/{slug}/`).
+//!
+//! They exist so that a person can see what the feeds hold and so that a
+//! feed reader given the site's address finds the feeds (autodiscovery
+//! `<link rel="alternate">` in the head). Hand-written HTML5: every text
+//! and attribute goes through [`escape`](crate::xml::escape), every URL is
+//! absolute, there is no script and a few lines of inline CSS.
+//!
+//! Choices:
+//! - The home page advertises only the `all` feeds for autodiscovery (a
+//!   reader offered dozens of feeds for one address tends to pick the first
+//!   or ask); each topic page advertises its own three. Every feed is still
+//!   linked from the home page body.
+//! - Dates show in the article's own offset (`24 May 2024`) with a
+//!   machine-readable `<time datetime>`; no clock is read.
+//! - Titles and summaries carry `dir="auto"`, so right-to-left text lays out
+//!   correctly next to left-to-right text.
 
-use super::{FeedView, SiteView};
+// `write!` into a String cannot fail, hence the `let _ =` throughout.
+use std::fmt::Write;
 
-pub fn render_home(_site: &SiteView<'_>) -> String {
-    unimplemented!("home page")
+use super::{Entry, FeedView, SiteView};
+use crate::config::Site;
+use crate::layout::{self, Format};
+use crate::xml::escape;
+
+const STYLE: &str = "body{font:1rem/1.5 system-ui,sans-serif;max-width:42rem;margin:0 auto;\
+padding:1rem;color:#222;background:#fff}a{color:#0645ad}h1{line-height:1.2}\
+article{margin:1.5rem 0}article h2,article h3{margin:0}.meta{color:#555;font-size:.9rem;margin:0}\
+ul.feeds{padding-left:1.2rem}";
+
+/// The home page: every feed with its links and size, then the latest
+/// articles.
+pub fn render_home(site: &SiteView<'_>) -> String {
+    let settings = site.site;
+    let all = site.feeds.first();
+    let mut out = String::with_capacity(4096);
+    head(
+        &mut out,
+        settings,
+        &settings.title,
+        &settings.description,
+        &layout::absolute(&settings.base_url, layout::HOME_PATH),
+        all.into_iter(),
+    );
+
+    let _ = writeln!(out, "<header>\n<h1>{}</h1>", escape(&settings.title));
+    if !settings.description.is_empty() {
+        let _ = writeln!(out, "<p>{}</p>", escape(&settings.description));
+    }
+    out.push_str("</header>\n<main>\n<section aria-labelledby=\"feeds\">\n<h2 id=\"feeds\">Feeds</h2>\n<ul class=\"feeds\">\n");
+    for feed in &site.feeds {
+        let name = if feed.slug == crate::config::ALL_SLUG {
+            "All articles".to_string()
+        } else {
+            format!(
+                "<a href=\"{}\">{}</a>",
+                escape(&feed.page_url()),
+                escape(topic_title(feed))
+            )
+        };
+        let _ = write!(out, "<li>{name} ({}): ", count(feed.total));
+        feed_links(&mut out, feed);
+        out.push_str("</li>\n");
+    }
+    let _ = writeln!(
+        out,
+        "</ul>\n<p><a href=\"{}\" type=\"text/x-opml\">Every feed as OPML</a>, to import into a feed reader.</p>\n</section>",
+        escape(&layout::absolute(&settings.base_url, layout::OPML_PATH))
+    );
+
+    out.push_str("<section aria-labelledby=\"latest\">\n<h2 id=\"latest\">Latest articles</h2>\n");
+    match all {
+        Some(all) if !all.entries.is_empty() => articles(&mut out, all, "h3"),
+        _ => out.push_str("<p>No articles yet.</p>\n"),
+    }
+    out.push_str("</section>\n</main>\n");
+    tail(&mut out);
+    out
 }
 
-pub fn render_topic_page(_site: &SiteView<'_>, _feed: &FeedView<'_>) -> String {
-    unimplemented!("topic page")
+/// The page of one topic: its articles and its three feeds.
+pub fn render_topic_page(site: &SiteView<'_>, feed: &FeedView<'_>) -> String {
+    let settings = site.site;
+    let home = layout::absolute(&settings.base_url, layout::HOME_PATH);
+    let mut out = String::with_capacity(4096);
+    head(
+        &mut out,
+        settings,
+        &feed.title,
+        &feed.description,
+        &feed.page_url(),
+        std::iter::once(feed),
+    );
+    let _ = writeln!(
+        out,
+        "<header>\n<p><a href=\"{}\">{}</a></p>\n<h1>{}</h1>",
+        escape(&home),
+        escape(&settings.title),
+        escape(topic_title(feed))
+    );
+    if !feed.description.is_empty() {
+        let _ = writeln!(out, "<p>{}</p>", escape(&feed.description));
+    }
+    let _ = write!(out, "<p>{}. Subscribe: ", count(feed.total));
+    feed_links(&mut out, feed);
+    out.push_str("</p>\n</header>\n<main>\n");
+    if feed.entries.is_empty() {
+        out.push_str("<p>No articles yet.</p>\n");
+    } else {
+        articles(&mut out, feed, "h2");
+    }
+    out.push_str("</main>\n");
+    tail(&mut out);
+    out
+}
+
+/// Everything up to and including `<body>`, with autodiscovery links for
+/// `feeds`.
+fn head<'f, 'a: 'f>(
+    out: &mut String,
+    site: &Site,
+    title: &str,
+    description: &str,
+    canonical: &str,
+    feeds: impl Iterator<Item = &'f FeedView<'a>>,
+) {
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title}</title>\n",
+        lang = escape(&site.language),
+        title = escape(title),
+    );
+    if !description.is_empty() {
+        let _ = writeln!(
+            out,
+            "<meta name=\"description\" content=\"{}\">",
+            escape(description)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<meta name=\"generator\" content=\"tidings\">\n<link rel=\"canonical\" href=\"{}\">",
+        escape(canonical)
+    );
+    for feed in feeds {
+        for format in Format::ALL {
+            let _ = writeln!(
+                out,
+                "<link rel=\"alternate\" type=\"{}\" title=\"{} ({})\" href=\"{}\">",
+                format.media_type(),
+                escape(&feed.title),
+                format.label(),
+                escape(&feed.feed_url(format))
+            );
+        }
+    }
+    let _ = writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>");
+}
+
+fn tail(out: &mut String) {
+    out.push_str("</body>\n</html>\n");
+}
+
+/// `RSS · Atom · JSON Feed` links of one feed, typed so a browser or
+/// extension can tell them apart.
+fn feed_links(out: &mut String, feed: &FeedView<'_>) {
+    for (i, format) in Format::ALL.into_iter().enumerate() {
+        let _ = write!(
+            out,
+            "{}<a href=\"{}\" type=\"{}\">{}</a>",
+            if i == 0 { "" } else { " · " },
+            escape(&feed.feed_url(format)),
+            format.media_type(),
+            format.label()
+        );
+    }
+}
+
+/// The entries of `feed`, each titled with a `heading` element (`h2`, `h3`)
+/// that fits under the page's own headings.
+fn articles(out: &mut String, feed: &FeedView<'_>, heading: &str) {
+    for entry in &feed.entries {
+        article(out, feed.site, entry, heading);
+    }
+    if feed.total > feed.entries.len() {
+        let _ = writeln!(
+            out,
+            "<p>The latest {} of {} articles are shown here and in the feeds.</p>",
+            feed.entries.len(),
+            feed.total
+        );
+    }
+}
+
+fn article(out: &mut String, site: &Site, entry: &Entry<'_>, heading: &str) {
+    let article = entry.article;
+    let title = escape(&article.title);
+    let _ = write!(out, "<article>\n<{heading} dir=\"auto\">");
+    match &article.url {
+        Some(url) => {
+            let _ = write!(out, "<a href=\"{}\">{title}</a>", escape(url));
+        }
+        None => out.push_str(&title),
+    }
+    let _ = write!(
+        out,
+        "</{heading}>\n<p class=\"meta\"><time datetime=\"{}\">{}</time>",
+        article.published.to_rfc3339(),
+        article.published.format("%-d %B %Y")
+    );
+    for (i, category) in entry.categories.iter().enumerate() {
+        let _ = write!(
+            out,
+            "{}<a href=\"{}\">{}</a>",
+            if i == 0 { " in " } else { ", " },
+            escape(&layout::absolute(
+                &site.base_url,
+                &layout::topic_page_path(category.slug)
+            )),
+            escape(category.title)
+        );
+    }
+    out.push_str("</p>\n");
+    if !article.summary.is_empty() {
+        let _ = writeln!(out, "<p dir=\"auto\">{}</p>", escape(&article.summary));
+    }
+    out.push_str("</article>\n");
+}
+
+/// `1 article`, `2 articles`.
+fn count(n: usize) -> String {
+    if n == 1 {
+        "1 article".into()
+    } else {
+        format!("{n} articles")
+    }
+}
+
+/// The topic's own title: the feed title without the ` – {site}` suffix
+/// that [`publish`](crate::publish) adds for feed readers' lists.
+fn topic_title<'v>(feed: &'v FeedView<'_>) -> &'v str {
+    feed.title
+        .strip_suffix(&format!(" – {}", feed.site.title))
+        .unwrap_or(&feed.title)
 }

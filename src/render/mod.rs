@@ -69,6 +69,12 @@ pub struct Category<'a> {
     pub title: &'a str,
 }
 
+/// The scheme of topic categories (Atom `scheme`, RSS `domain`): the URL
+/// prefix of the topic pages, so scheme + slug + `/` is a topic's page.
+pub fn topic_scheme(site: &Site) -> String {
+    layout::absolute(&site.base_url, "topics/")
+}
+
 /// The whole site: every feed, `all` first then the topics in config order.
 #[derive(Debug, Clone)]
 pub struct SiteView<'a> {
