@@ -186,6 +186,7 @@ pub fn site_view<'a>(config: &'a Config, articles: &'a [Article]) -> SiteView<'a
         .max()
         .unwrap_or(DateTime::UNIX_EPOCH.fixed_offset());
     let feed = |slug: &'a str,
+                name: &str,
                 title: String,
                 description: String,
                 member: &dyn Fn(&[Category]) -> bool| {
@@ -208,6 +209,7 @@ pub fn site_view<'a>(config: &'a Config, articles: &'a [Article]) -> SiteView<'a
         FeedView {
             site: &config.site,
             slug,
+            name: name.to_string(),
             title,
             description,
             entries,
@@ -218,6 +220,7 @@ pub fn site_view<'a>(config: &'a Config, articles: &'a [Article]) -> SiteView<'a
 
     let mut feeds = vec![feed(
         ALL_SLUG,
+        &config.site.title,
         config.site.title.clone(),
         if config.site.description.is_empty() {
             format!("Every article of {}", config.site.title)
@@ -229,6 +232,7 @@ pub fn site_view<'a>(config: &'a Config, articles: &'a [Article]) -> SiteView<'a
     for topic in &config.topics {
         feeds.push(feed(
             &topic.slug,
+            &topic.title,
             format!("{} – {}", topic.title, config.site.title),
             if topic.description.is_empty() {
                 format!("{} articles from {}", topic.title, config.site.title)

@@ -38,12 +38,17 @@ pub fn write_catalog(catalog: &Catalog, out: &Path, cache_control: &str) -> Resu
         }
     }
     let headers = out.join(HEADERS_FILE);
-    std::fs::write(&headers, headers_file(catalog, cache_control)).map_err(|source| {
-        Error::Write {
-            path: headers.clone(),
-            source,
-        }
-    })?;
+    let fail = |source| Error::Write {
+        path: headers.clone(),
+        source,
+    };
+    std::fs::write(&headers, headers_file(catalog, cache_control)).map_err(fail)?;
+    // Dated like the newest document, so that its time too depends on the
+    // content alone.
+    if let Some(newest) = catalog.documents().map(|(_, d)| d.last_modified).max() {
+        let mtime = FileTime::from_unix_time(newest.timestamp(), 0);
+        filetime::set_file_mtime(&headers, mtime).map_err(fail)?;
+    }
     Ok(written + 1)
 }
 

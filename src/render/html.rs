@@ -57,7 +57,7 @@ pub fn render_home(site: &SiteView<'_>) -> String {
             format!(
                 "<a href=\"{}\">{}</a>",
                 escape(&feed.page_url()),
-                escape(topic_title(feed))
+                escape(&feed.name)
             )
         };
         let _ = write!(out, "<li>{name} ({}): ", count(feed.total));
@@ -98,7 +98,7 @@ pub fn render_topic_page(site: &SiteView<'_>, feed: &FeedView<'_>) -> String {
         "<header>\n<p><a href=\"{}\">{}</a></p>\n<h1>{}</h1>",
         escape(&home),
         escape(&settings.title),
-        escape(topic_title(feed))
+        escape(&feed.name)
     );
     if !feed.description.is_empty() {
         let _ = writeln!(out, "<p>{}</p>", escape(&feed.description));
@@ -238,12 +238,4 @@ fn count(n: usize) -> String {
     } else {
         format!("{n} articles")
     }
-}
-
-/// The topic's own title: the feed title without the ` – {site}` suffix
-/// that [`publish`](crate::publish) adds for feed readers' lists.
-fn topic_title<'v>(feed: &'v FeedView<'_>) -> &'v str {
-    feed.title
-        .strip_suffix(&format!(" – {}", feed.site.title))
-        .unwrap_or(&feed.title)
 }

@@ -24,6 +24,8 @@ use crate::model::Article;
 pub struct FeedView<'a> {
     pub site: &'a Site,
     pub slug: &'a str,
+    /// The topic's own title (`Ukraine`), or the site title for `all`.
+    pub name: String,
     /// Feed title, e.g. `Ukraine – Example News` (the site title for `all`).
     pub title: String,
     pub description: String,
