@@ -221,7 +221,10 @@ impl Config {
                     .ok_or_else(|| {
                         at(
                             hub.span().start,
-                            format!("site.hub `{}` is not an absolute http(s) URL", hub.get_ref()),
+                            format!(
+                                "site.hub `{}` is not an absolute http(s) URL",
+                                hub.get_ref()
+                            ),
                         )
                     })?,
             ),
@@ -308,7 +311,9 @@ fn parse_base_url(text: &str) -> std::result::Result<Url, String> {
             format!("base_url `{text}` is not an absolute http(s) URL such as `https://news.example.org/`")
         })?;
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("base_url `{text}` must not have a query or fragment"));
+        return Err(format!(
+            "base_url `{text}` must not have a query or fragment"
+        ));
     }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
@@ -320,7 +325,11 @@ fn parse_base_url(text: &str) -> std::result::Result<Url, String> {
 /// 1-based line of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 #[cfg(test)]
@@ -343,28 +352,47 @@ mod tests {
 
     #[test]
     fn unknown_key_names_key_file_and_line() {
-        let err = parse("[site]\ntitle = \"x\"\ntitel = \"y\"\n").unwrap_err().to_string();
+        let err = parse("[site]\ntitle = \"x\"\ntitel = \"y\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("config/tidings.toml:3:"), "{err}");
         assert!(err.contains("titel"), "{err}");
     }
 
     #[test]
     fn reserved_and_malformed_slugs_are_rejected_with_their_line() {
-        let err = parse("[[topic]]\nslug = \"all\"\n").unwrap_err().to_string();
-        assert!(err.starts_with("config/tidings.toml:2:") && err.contains("reserved"), "{err}");
-        let err = parse("[[topic]]\nslug = \"Ukraine\"\n").unwrap_err().to_string();
+        let err = parse("[[topic]]\nslug = \"all\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("config/tidings.toml:2:") && err.contains("reserved"),
+            "{err}"
+        );
+        let err = parse("[[topic]]\nslug = \"Ukraine\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("[a-z0-9-]+"), "{err}");
         let err = parse("[[topic]]\nslug = \"a\"\n[[topic]]\nslug = \"a\"\n")
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("config/tidings.toml:4:") && err.contains("twice"), "{err}");
+        assert!(
+            err.starts_with("config/tidings.toml:4:") && err.contains("twice"),
+            "{err}"
+        );
     }
 
     #[test]
     fn bad_values_are_named() {
-        let err = parse("[site]\ntimezone = \"Mars/Olympus\"\n").unwrap_err().to_string();
-        assert!(err.starts_with("config/tidings.toml:2:") && err.contains("Mars/Olympus"), "{err}");
-        let err = parse("[site]\nbase_url = \"/news\"\n").unwrap_err().to_string();
+        let err = parse("[site]\ntimezone = \"Mars/Olympus\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("config/tidings.toml:2:") && err.contains("Mars/Olympus"),
+            "{err}"
+        );
+        let err = parse("[site]\nbase_url = \"/news\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("absolute"), "{err}");
         let err = parse("[site]\nmax_entries = 0\n").unwrap_err().to_string();
         assert!(err.contains("at least 1"), "{err}");
@@ -375,7 +403,12 @@ mod tests {
         let config = parse("[site]\nbase_url = \"https://example.org/news\"\n").unwrap();
         assert_eq!(config.site.base_url.as_str(), "https://example.org/news/");
         assert_eq!(
-            config.site.base_url.join("feeds/all.atom").unwrap().as_str(),
+            config
+                .site
+                .base_url
+                .join("feeds/all.atom")
+                .unwrap()
+                .as_str(),
             "https://example.org/news/feeds/all.atom"
         );
     }

@@ -59,11 +59,9 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.severity {
             Severity::Error => write!(f, "{}:{}: {}", self.path, self.line, self.message),
-            Severity::Warning => write!(
-                f,
-                "{}:{}: warning: {}",
-                self.path, self.line, self.message
-            ),
+            Severity::Warning => {
+                write!(f, "{}:{}: warning: {}", self.path, self.line, self.message)
+            }
         }
     }
 }

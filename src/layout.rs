@@ -103,7 +103,10 @@ mod tests {
     #[test]
     fn directories_become_index_files() {
         assert_eq!(file_path(HOME_PATH), "index.html");
-        assert_eq!(file_path(&topic_page_path("ukraine")), "topics/ukraine/index.html");
+        assert_eq!(
+            file_path(&topic_page_path("ukraine")),
+            "topics/ukraine/index.html"
+        );
         assert_eq!(file_path(OPML_PATH), "feeds.opml");
     }
 }

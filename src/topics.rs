@@ -57,8 +57,8 @@ impl ArticleWords {
 
     /// Whether the article belongs in `topic`.
     pub fn belongs_in(&self, topic: &Topic) -> bool {
-        let chosen = self.tags.contains(&topic.slug)
-            || topic.keywords.iter().any(|k| self.contains(k));
+        let chosen =
+            self.tags.contains(&topic.slug) || topic.keywords.iter().any(|k| self.contains(k));
         chosen && !topic.exclude.iter().any(|k| self.contains(k))
     }
 }
@@ -123,7 +123,10 @@ mod tests {
     #[test]
     fn phrases_match_as_a_sequence_within_one_paragraph() {
         let topics = [topic("sea", &["Black Sea"], &[])];
-        assert_eq!(classify(&article("x", &["On the black  sea coast"], &[]), &topics), ["sea"]);
+        assert_eq!(
+            classify(&article("x", &["On the black  sea coast"], &[]), &topics),
+            ["sea"]
+        );
         assert!(classify(&article("x", &["sea black"], &[]), &topics).is_empty());
         assert!(classify(&article("x", &["It was black.", "Sea."], &[]), &topics).is_empty());
         assert!(classify(&article("x", &["Black Seas"], &[]), &topics).is_empty());
@@ -132,13 +135,19 @@ mod tests {
     #[test]
     fn title_counts_as_well_as_body() {
         let topics = [topic("russia", &["Putin"], &[])];
-        assert_eq!(classify(&article("Putin speaks", &["Nothing."], &[]), &topics), ["russia"]);
+        assert_eq!(
+            classify(&article("Putin speaks", &["Nothing."], &[]), &topics),
+            ["russia"]
+        );
     }
 
     #[test]
     fn tags_place_and_excludes_remove() {
         let topics = [topic("sport", &["football"], &["fantasy football"])];
-        assert_eq!(classify(&article("x", &["y"], &["Sport"]), &topics), ["sport"]);
+        assert_eq!(
+            classify(&article("x", &["y"], &["Sport"]), &topics),
+            ["sport"]
+        );
         assert!(classify(&article("Fantasy football tips", &["y"], &[]), &topics).is_empty());
         assert!(classify(&article("fantasy football", &["y"], &["sport"]), &topics).is_empty());
     }

@@ -62,7 +62,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_characters() {
-        assert_eq!(escape("a & <b> \"c\" 'd'"), "a &amp; &lt;b&gt; &quot;c&quot; &#39;d&#39;");
+        assert_eq!(
+            escape("a & <b> \"c\" 'd'"),
+            "a &amp; &lt;b&gt; &quot;c&quot; &#39;d&#39;"
+        );
         assert!(matches!(escape("plain"), Cow::Borrowed(_)));
     }
 }

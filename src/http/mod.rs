@@ -1,14 +1,418 @@
-//! Placeholder until the HTTP service lands.
+//! `tidings serve`: every document of the catalog over HTTP, with the
+//! validators, caching headers and precompressed variants feed readers and
+//! caches need.
+//!
+//! A request is a lookup: the exact request path (not percent-decoded, no
+//! dot segments removed, query ignored) in the current catalog, then
+//! conditional-request evaluation ([`conditional`]) and encoding negotiation
+//! ([`encoding`]) over header values built when the catalog was swapped in.
+//! Nothing on the request path renders, compresses or touches the file
+//! system, so a path can never name a file.
+//!
+//! Choices where SPEC §4 is silent:
+//! - the query string is ignored (`/feeds/all.atom?utm=x` is the feed), as
+//!   CDNs and readers that append tracking or cache-busting parameters
+//!   expect;
+//! - `/topics/ukraine` answers `301` to `/topics/ukraine/` (any path whose
+//!   slash-terminated form is a document), for hand-typed URLs;
+//! - a request that no coding suits still gets identity (see [`encoding`]);
+//! - `If-Match` and `If-Unmodified-Since` are honoured too (`412`);
+//! - `404`, `405` and `412` carry `Cache-Control: no-store`, so a topic
+//!   added later is never hidden behind a cached error;
+//! - `/healthz` is never cached and answers `GET` and `HEAD` only.
 
+pub mod conditional;
+pub mod encoding;
+mod snapshot;
+
+use std::future::IntoFuture as _;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use crate::config::Config;
+use arc_swap::ArcSwap;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::header::{
+    ACCEPT_ENCODING, ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW, CACHE_CONTROL, CONTENT_ENCODING,
+    CONTENT_LENGTH, CONTENT_TYPE, ETAG, LAST_MODIFIED, LOCATION, VARY, X_CONTENT_TYPE_OPTIONS,
+};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use axum::serve::ListenerExt as _;
+use axum::Router;
+use tokio::net::TcpListener;
 
+use crate::catalog::{Catalog, Encoding};
+use crate::config::{Config, Http};
+use crate::publish;
+use conditional::Outcome;
+use snapshot::{Prepared, Snapshot};
+
+/// The health endpoint; not a document of the catalog.
+pub const HEALTH_PATH: &str = "/healthz";
+
+/// How long in-flight requests may take after SIGINT or SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+const VARY_VALUE: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+const ANY_ORIGIN: HeaderValue = HeaderValue::from_static("*");
+const ALLOWED: HeaderValue = HeaderValue::from_static("GET, HEAD");
+const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+
+/// What the server answers from: the current catalog, prepared, behind an
+/// atomic pointer. Cloning is cheap (one `Arc`).
+///
+/// A reloader builds a new [`Catalog`] off the request path and calls
+/// [`State::swap`]; requests in flight finish with the snapshot they
+/// started with, later ones see the new one, and none sees a mix.
+#[derive(Debug, Clone)]
+pub struct State {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    current: ArcSwap<Snapshot>,
+    /// Serialises swaps, so `swap` keeps the `Cache-Control` of the latest
+    /// `swap_with`.
+    swapping: Mutex<()>,
+}
+
+impl State {
+    /// Serves `catalog` with the `Cache-Control` of `http`.
+    pub fn new(catalog: Catalog, http: &Http) -> Self {
+        let snapshot = Snapshot::new(Arc::new(catalog), cache_control(http));
+        Self {
+            shared: Arc::new(Shared {
+                current: ArcSwap::from_pointee(snapshot),
+                swapping: Mutex::new(()),
+            }),
+        }
+    }
+
+    /// Replaces the catalog at once, keeping the `Cache-Control` setting.
+    /// Header values are prepared here, before the swap, not per request.
+    /// Validators are the catalog's as they are: build it with the catalog
+    /// it replaces ([`State::catalog`]) as `publish::assemble`'s `previous`,
+    /// so that `Last-Modified` moves forward with every change of bytes.
+    pub fn swap(&self, catalog: Catalog) {
+        self.replace(catalog, None);
+    }
+
+    /// Replaces the catalog and the `[http]` caching settings at once (after
+    /// a config change). `listen` is not re-read: it takes a restart.
+    pub fn swap_with(&self, catalog: Catalog, http: &Http) {
+        self.replace(catalog, Some(cache_control(http)));
+    }
+
+    /// The catalog being served (the `previous` of the next build).
+    pub fn catalog(&self) -> Arc<Catalog> {
+        Arc::clone(&self.shared.current.load().catalog)
+    }
+
+    fn replace(&self, catalog: Catalog, cache_control: Option<HeaderValue>) {
+        let _one_at_a_time = self
+            .shared
+            .swapping
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let previous = self.shared.current.load_full();
+        let cache_control = cache_control.unwrap_or_else(|| previous.cache_control.clone());
+        let next = Snapshot::new(Arc::new(catalog), cache_control);
+        self.shared.current.store(Arc::new(next));
+    }
+
+    /// The whole answer to one request.
+    fn respond(&self, method: &Method, path: &str, headers: &HeaderMap) -> Response {
+        let snapshot = self.shared.current.load();
+        let readable = method == Method::GET || method == Method::HEAD;
+        let head = method == Method::HEAD;
+        let (response, encoding) = if let Some(document) = snapshot.documents.get(path) {
+            if readable {
+                let encoding = encoding::negotiate(headers.get_all(ACCEPT_ENCODING));
+                let outcome = conditional::evaluate(
+                    method,
+                    headers,
+                    &document.digest,
+                    document.last_modified,
+                );
+                let response =
+                    document_response(document, encoding, outcome, head, &snapshot.cache_control);
+                (response, encoding.token().or(Some("identity")))
+            } else {
+                (method_not_allowed(), None)
+            }
+        } else if path == HEALTH_PATH {
+            if readable {
+                (health_response(&snapshot.health, head), None)
+            } else {
+                (method_not_allowed(), None)
+            }
+        } else {
+            let directory = (readable && !path.ends_with('/'))
+                .then(|| format!("{path}/"))
+                .filter(|directory| snapshot.documents.contains_key(directory.as_str()));
+            match directory {
+                Some(directory) => (redirect(directory, &snapshot.cache_control), None),
+                None => (not_found(), None),
+            }
+        };
+        tracing::debug!(
+            %method,
+            path,
+            status = response.status().as_u16(),
+            encoding = encoding.unwrap_or("-"),
+            "request"
+        );
+        response
+    }
+}
+
+/// The service: every path of the catalog plus [`HEALTH_PATH`]. Used by
+/// [`run`] and by tests (through `tower::ServiceExt::oneshot`).
+pub fn router(state: State) -> Router {
+    Router::new().fallback(move |request: Request| {
+        let state = state.clone();
+        async move { state.respond(request.method(), request.uri().path(), request.headers()) }
+    })
+}
+
+fn cache_control(http: &Http) -> HeaderValue {
+    HeaderValue::from_str(&http.cache_control()).expect("Cache-Control is built from numbers")
+}
+
+/// A document (200), or its validators only (304), or a failed
+/// precondition (412).
+fn document_response(
+    document: &Prepared,
+    encoding: Encoding,
+    outcome: Outcome,
+    head: bool,
+    cache_control: &HeaderValue,
+) -> Response {
+    let variant = document.variant(encoding);
+    let (status, body) = match outcome {
+        Outcome::Send if head => (StatusCode::OK, Body::empty()),
+        Outcome::Send => (StatusCode::OK, Body::from(variant.body.clone())),
+        Outcome::NotModified => (StatusCode::NOT_MODIFIED, Body::empty()),
+        Outcome::PreconditionFailed => return precondition_failed(),
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.reserve(10);
+    // RFC 9110 §15.4.5: a 304 carries the validators, Cache-Control and
+    // Vary of the 200 it stands for, and no representation metadata.
+    headers.insert(ETAG, variant.etag.clone());
+    headers.insert(LAST_MODIFIED, document.last_modified_value.clone());
+    headers.insert(CACHE_CONTROL, cache_control.clone());
+    headers.insert(VARY, VARY_VALUE);
+    if document.cross_origin {
+        headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, ANY_ORIGIN);
+    }
+    if status == StatusCode::OK {
+        headers.insert(CONTENT_TYPE, document.content_type.clone());
+        headers.insert(CONTENT_LENGTH, variant.content_length.clone());
+        headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+        if let Some(content_encoding) = &variant.content_encoding {
+            headers.insert(CONTENT_ENCODING, content_encoding.clone());
+        }
+    }
+    response
+}
+
+fn health_response(health: &bytes::Bytes, head: bool) -> Response {
+    let body = if head {
+        Body::empty()
+    } else {
+        Body::from(health.clone())
+    };
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, JSON);
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(health.len()));
+    headers.insert(CACHE_CONTROL, NO_STORE);
+    headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+    response
+}
+
+fn redirect(location: String, cache_control: &HeaderValue) -> Response {
+    let mut response = plain(
+        StatusCode::MOVED_PERMANENTLY,
+        "Moved to the path with a trailing slash.\n",
+    );
+    let headers = response.headers_mut();
+    headers.insert(
+        LOCATION,
+        HeaderValue::try_from(location).expect("a catalog path is a valid header value"),
+    );
+    headers.insert(CACHE_CONTROL, cache_control.clone());
+    response
+}
+
+fn not_found() -> Response {
+    plain(
+        StatusCode::NOT_FOUND,
+        "404 Not Found: no document at this path.\n",
+    )
+}
+
+fn method_not_allowed() -> Response {
+    let mut response = plain(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "405 Method Not Allowed: use GET or HEAD.\n",
+    );
+    response.headers_mut().insert(ALLOW, ALLOWED);
+    response
+}
+
+fn precondition_failed() -> Response {
+    plain(
+        StatusCode::PRECONDITION_FAILED,
+        "412 Precondition Failed: the document has changed.\n",
+    )
+}
+
+/// A short text answer that no cache keeps.
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, TEXT);
+    headers.insert(CACHE_CONTROL, NO_STORE);
+    headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+    response
+}
+
+/// Why `tidings serve` stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The listen address could not be bound (taken, privileged, not ours,
+    /// not an address).
+    #[error("cannot listen on {address}: {reason}; pass --listen or set [http] listen")]
+    Listen { address: String, reason: String },
+    /// The first catalog could not be published (config or seeds folder).
+    #[error(transparent)]
+    Publish(#[from] crate::error::Error),
+    /// The server failed while running.
+    #[error("the HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Binds `listen`, publishes the first catalog (generation 1) from
+/// `seeds_dir`, and serves it until SIGINT or SIGTERM, then lets requests
+/// in flight finish (for at most ten seconds).
+///
+/// The port is bound before publishing, so a taken port fails at once;
+/// connections that arrive while the catalog is built wait in the backlog.
 pub async fn run(
-    _config: Config,
-    _config_path: PathBuf,
-    _seeds_dir: PathBuf,
-    _listen: String,
-) -> std::io::Result<()> {
-    unimplemented!("serve")
+    config: Config,
+    config_path: PathBuf,
+    seeds_dir: PathBuf,
+    listen: String,
+) -> Result<(), ServeError> {
+    let listener = TcpListener::bind(&listen)
+        .await
+        .map_err(|error| ServeError::Listen {
+            reason: describe_bind_error(&error),
+            address: listen.clone(),
+        })?;
+    let address: SocketAddr = listener.local_addr().map_err(ServeError::Serve)?;
+
+    let started = Instant::now();
+    tracing::info!(
+        config = %config_path.display(),
+        seeds = %seeds_dir.display(),
+        "publishing"
+    );
+    let catalog = publish::publish(&config, &seeds_dir, 1)?;
+    for diagnostic in &catalog.diagnostics {
+        if diagnostic.is_error() {
+            tracing::warn!("rejected: {diagnostic}");
+        } else {
+            tracing::warn!("{diagnostic}");
+        }
+    }
+    let summary = format!(
+        "generation {}, documents: {}, articles: {}, rejected: {}, published in {:.0?}",
+        catalog.generation,
+        catalog.len(),
+        catalog.articles,
+        catalog.rejected().count(),
+        started.elapsed()
+    );
+    let state = State::new(catalog, &config.http);
+    tracing::info!("listening on http://{address} ({summary})");
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let mut graceful = stop_rx.clone();
+    let mut deadline = stop_rx;
+    let listener = listener.tap_io(|stream| {
+        // Small responses (a 304 is a few hundred bytes) should not wait
+        // for Nagle's algorithm.
+        let _ = stream.set_nodelay(true);
+    });
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        let _ = graceful.wait_for(|stop| *stop).await;
+    });
+    tokio::select! {
+        result = server.into_future() => result.map_err(ServeError::Serve)?,
+        () = async move {
+            if deadline.wait_for(|stop| *stop).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!("requests still running {SHUTDOWN_GRACE:?} after the signal; stopping anyway"),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn describe_bind_error(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => "address already in use".into(),
+        std::io::ErrorKind::AddrNotAvailable => "address not available on this machine".into(),
+        std::io::ErrorKind::PermissionDenied => {
+            "permission denied (ports below 1024 need privileges)".into()
+        }
+        _ => error.to_string(),
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for SIGINT: {error}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(error) => {
+                tracing::error!("cannot listen for SIGTERM: {error}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
 }
