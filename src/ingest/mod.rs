@@ -1,11 +1,66 @@
-//! Placeholder until ingest lands.
+//! Ingest: the seeds folder in, clean [`Article`]s and diagnostics out.
+//!
+//! This is the only stage that reads seed files, so it is where untrusted
+//! text becomes trusted data: everything later (topics, renderers) relies on
+//! the promises of [`crate::model`].
+//!
+//! The folder walk ([`load`]):
+//!
+//! - Recurses into sub-folders. Files ending `.txt` are the seed text format
+//!   (`text.rs`), `.md` Markdown with `+++` front matter (`markdown.rs`); the
+//!   extension is matched case-insensitively (`.TXT` from Windows tools).
+//!   Everything else is ignored, as is every file or folder whose name starts
+//!   with `.` (editor swap files, `.git`).
+//! - Symbolic links to files are read; links to folders are not followed,
+//!   so a link loop cannot hang a build.
+//! - Files are visited in sorted order of their path under the folder,
+//!   written with `/`, so the result never depends on the file system's
+//!   listing order or on modification times. A file name that is not UTF-8
+//!   is rejected (its id would not be stable).
+//! - A file over `seeds.max_file_bytes` is rejected from its metadata,
+//!   before it is read.
+//! - Files are parsed on all cores with one shared [`Sanitizer`]; the
+//!   outcome is the same as parsing them one by one.
+//!
+//! Per file ([`SeedParser::parse`], usable on bytes without the disk), the
+//! checks of `decode.rs`, then the format's parser. Any error rejects only
+//! that file. Finally, for every article:
+//!
+//! - `content_html` is sanitized (see [`Sanitizer`]) and any character XML 1.0
+//!   forbids that came back from a character reference is dropped;
+//! - `summary` is the seed's own summary if it has one, else the first body
+//!   paragraph cut at a word boundary to at most 300 characters (`…`
+//!   included), else the title;
+//! - the id is the canonical URL when there is one, else
+//!   `urn:uuid:` + a UUID v5 (URL namespace) of the path under the seeds
+//!   folder, so an edit never changes it.
+//!
+//! Across files ([`Ingested::from_files`]): two articles with one id, the
+//! first by path is published and the other gets a warning (on its line 1)
+//! naming it. Articles come out sorted by path, diagnostics by path and
+//! line. Diagnostics name files as the seeds folder as given joined with the
+//! path under it, with `/` ([`display_path`]: `seeds/world/kyiv.txt`).
 
-use std::path::Path;
+mod clean;
+pub mod dates;
+mod decode;
+mod markdown;
+mod text;
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset};
+use uuid::Uuid;
+
+pub use clean::{Sanitizer, SUMMARY_MAX_CHARS};
 
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
-use crate::error::Result;
-use crate::model::Article;
+use crate::error::{Error, Result};
+use crate::model::{Article, ArticleId, Link};
 
 /// What a seeds folder yields.
 #[derive(Debug, Default)]
@@ -16,6 +71,469 @@ pub struct Ingested {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-pub fn load(_seeds_dir: &Path, _config: &Config) -> Result<Ingested> {
-    unimplemented!("ingest")
+/// The two seed formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedKind {
+    /// `.txt`: the seed text format.
+    Text,
+    /// `.md`: TOML front matter and CommonMark.
+    Markdown,
+}
+
+impl SeedKind {
+    /// The format of a seed at `relative_path` (under the seeds folder, `/`
+    /// separators), or `None` for a file that ingest ignores: another
+    /// extension, or a hidden file or folder on the way.
+    pub fn of(relative_path: &str) -> Option<SeedKind> {
+        if relative_path
+            .split('/')
+            .any(|part| part.starts_with('.') || part.is_empty())
+        {
+            return None;
+        }
+        let (_, ext) = relative_path.rsplit_once('.')?;
+        if ext.eq_ignore_ascii_case("txt") {
+            Some(SeedKind::Text)
+        } else if ext.eq_ignore_ascii_case("md") {
+            Some(SeedKind::Markdown)
+        } else {
+            None
+        }
+    }
+}
+
+/// How a seed file is named in diagnostics: the seeds folder as given, then
+/// the path under it, with `/` (`seeds/world/kyiv.txt`).
+pub fn display_path(seeds_dir: &Path, relative_path: &str) -> String {
+    let base = seeds_dir.to_string_lossy().replace('\\', "/");
+    let base = base.trim_end_matches('/');
+    if base.is_empty() && seeds_dir.has_root() {
+        format!("/{relative_path}")
+    } else if base.is_empty() {
+        relative_path.to_owned()
+    } else {
+        format!("{base}/{relative_path}")
+    }
+}
+
+/// Reads every seed under `seeds_dir`. Fails only when the folder itself
+/// cannot be listed; problems with single files are diagnostics.
+pub fn load(seeds_dir: &Path, config: &Config) -> Result<Ingested> {
+    let mut listing_diagnostics = Vec::new();
+    let mut files = Vec::new();
+    let root = fs::read_dir(seeds_dir).map_err(|source| Error::Seeds {
+        path: seeds_dir.to_owned(),
+        source,
+    })?;
+    walk(seeds_dir, root, "", &mut files, &mut listing_diagnostics);
+    files.sort_by(|a, b| a.relative.cmp(&b.relative));
+
+    let parser = SeedParser::new(config);
+    let parsed = parse_all(&parser, seeds_dir, &files);
+    let mut ingested = Ingested::from_files(parsed);
+    ingested.diagnostics.extend(listing_diagnostics);
+    sort_diagnostics(&mut ingested.diagnostics);
+    Ok(ingested)
+}
+
+impl Ingested {
+    /// Combines per-file results (display path, article, diagnostics), in any
+    /// order, into the published set: the first article by path wins an id,
+    /// later ones get a warning; articles are sorted by path, diagnostics by
+    /// path and line. [`load`] uses this; an incremental reloader can too.
+    pub fn from_files(files: Vec<(String, Option<Article>, Vec<Diagnostic>)>) -> Ingested {
+        let mut files = files;
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut ingested = Ingested::default();
+        let mut owners: HashMap<ArticleId, String> = HashMap::new();
+        for (path, article, diagnostics) in files {
+            ingested.diagnostics.extend(diagnostics);
+            let Some(article) = article else { continue };
+            if let Some(winner) = owners.get(&article.id) {
+                ingested.diagnostics.push(Diagnostic::warning(
+                    path,
+                    1,
+                    format!(
+                        "not published: {winner} has the same id ({}) and comes first by path; \
+                         give this article its own canonical URL or remove one of the files",
+                        article.id
+                    ),
+                ));
+                continue;
+            }
+            owners.insert(article.id.clone(), path);
+            ingested.articles.push(article);
+        }
+        ingested.articles.sort_by(|a, b| a.source.cmp(&b.source));
+        sort_diagnostics(&mut ingested.diagnostics);
+        ingested
+    }
+}
+
+fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
+    // Stable, so several findings on one line keep the order they were made.
+    diagnostics.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+}
+
+/// A seed found by the folder walk.
+#[derive(Debug)]
+struct SeedFile {
+    /// Under the seeds folder, `/` separators.
+    relative: String,
+    full: PathBuf,
+}
+
+fn walk(
+    seeds_dir: &Path,
+    entries: fs::ReadDir,
+    prefix: &str,
+    files: &mut Vec<SeedFile>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let folder = if prefix.is_empty() {
+                    "."
+                } else {
+                    prefix.trim_end_matches('/')
+                };
+                diagnostics.push(Diagnostic::error(
+                    display_path(seeds_dir, folder),
+                    1,
+                    format!("cannot list this folder completely: {e}"),
+                ));
+                continue;
+            }
+        };
+        let name = entry.file_name();
+        let lossy = name.to_string_lossy();
+        if lossy.starts_with('.') {
+            continue;
+        }
+        let relative = format!("{prefix}{lossy}");
+        let path = entry.path();
+        let file_type = match entry.file_type() {
+            Ok(t) => t,
+            Err(e) => {
+                if SeedKind::of(&relative).is_some() {
+                    diagnostics.push(Diagnostic::error(
+                        display_path(seeds_dir, &relative),
+                        1,
+                        format!("cannot read this file: {e}"),
+                    ));
+                }
+                continue;
+            }
+        };
+        if file_type.is_dir() {
+            match fs::read_dir(&path) {
+                Ok(sub) => walk(seeds_dir, sub, &format!("{relative}/"), files, diagnostics),
+                Err(e) => diagnostics.push(Diagnostic::error(
+                    display_path(seeds_dir, &relative),
+                    1,
+                    format!("cannot read this folder, so its seeds are not published: {e}"),
+                )),
+            }
+            continue;
+        }
+        if SeedKind::of(&relative).is_none() {
+            continue;
+        }
+        if file_type.is_symlink() {
+            match fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => {}
+                Ok(_) => continue, // a link to a folder: not followed
+                Err(e) => {
+                    diagnostics.push(Diagnostic::error(
+                        display_path(seeds_dir, &relative),
+                        1,
+                        format!("cannot read this file (a broken link?): {e}"),
+                    ));
+                    continue;
+                }
+            }
+        } else if !file_type.is_file() {
+            continue;
+        }
+        if name.to_str().is_none() {
+            diagnostics.push(Diagnostic::error(
+                display_path(seeds_dir, &relative),
+                1,
+                "the file name is not valid UTF-8: rename the file",
+            ));
+            continue;
+        }
+        files.push(SeedFile {
+            relative,
+            full: path,
+        });
+    }
+}
+
+type Parsed = (String, Option<Article>, Vec<Diagnostic>);
+
+/// Reads and parses `files` on every core, keeping their order.
+fn parse_all(parser: &SeedParser<'_>, seeds_dir: &Path, files: &[SeedFile]) -> Vec<Parsed> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    // Small folders are not worth a thread.
+    let chunk = files.len().div_ceil(threads).max(64);
+    if files.len() <= chunk {
+        return files
+            .iter()
+            .map(|f| read_and_parse(parser, seeds_dir, f))
+            .collect();
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|f| read_and_parse(parser, seeds_dir, f))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a seed parser panicked"))
+            .collect()
+    })
+}
+
+fn read_and_parse(parser: &SeedParser<'_>, seeds_dir: &Path, file: &SeedFile) -> Parsed {
+    let path = display_path(seeds_dir, &file.relative);
+    let max = parser.config.seeds.max_file_bytes;
+    let bytes = fs::File::open(&file.full).and_then(|f| {
+        let len = f.metadata()?.len();
+        if len > max {
+            return Ok(Err(len));
+        }
+        let mut bytes = Vec::with_capacity(len as usize);
+        // `take` guards against a file that grows while it is read.
+        f.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+        Ok(Ok(bytes))
+    });
+    match bytes {
+        Ok(Ok(bytes)) => {
+            let (article, diagnostics) = parser.parse(&path, &file.relative, &bytes);
+            (path, article, diagnostics)
+        }
+        Ok(Err(len)) => {
+            let d = Diagnostic::error(path.clone(), 1, decode::too_big(len, max));
+            (path, None, vec![d])
+        }
+        Err(e) => {
+            let d = Diagnostic::error(path.clone(), 1, format!("cannot read this file: {e}"));
+            (path, None, vec![d])
+        }
+    }
+}
+
+/// Parses single seed files: what [`load`] does per file, without the disk.
+/// Holds the sanitizer, so make one and reuse it for many files.
+#[derive(Debug)]
+pub struct SeedParser<'c> {
+    config: &'c Config,
+    sanitizer: Sanitizer,
+}
+
+impl<'c> SeedParser<'c> {
+    pub fn new(config: &'c Config) -> Self {
+        Self {
+            config,
+            sanitizer: Sanitizer::new(&config.site.base_url),
+        }
+    }
+
+    /// Parses one seed's bytes. `display_path` names the file in
+    /// diagnostics (`seeds/world/kyiv.txt`); `relative_path` is its path
+    /// under the seeds folder with `/` separators, which picks the format
+    /// (see [`SeedKind::of`]), becomes `Article::source`, and is the id when
+    /// the article has no canonical URL. `None` with no error diagnostic
+    /// means the file is not a seed, or a draft.
+    pub fn parse(
+        &self,
+        display_path: &str,
+        relative_path: &str,
+        bytes: &[u8],
+    ) -> (Option<Article>, Vec<Diagnostic>) {
+        let Some(kind) = SeedKind::of(relative_path) else {
+            return (None, Vec::new());
+        };
+        let mut cx = FileContext {
+            path: display_path,
+            config: self.config,
+            diagnostics: Vec::new(),
+        };
+        let article = decode::decode(bytes, &mut cx)
+            .and_then(|text| match kind {
+                SeedKind::Text => text::parse(&text, &mut cx),
+                SeedKind::Markdown => markdown::parse(&text, &mut cx),
+            })
+            .map(|parts| self.finish(parts, relative_path, &mut cx));
+        let mut diagnostics = cx.diagnostics;
+        sort_diagnostics(&mut diagnostics);
+        (article, diagnostics)
+    }
+
+    /// The common last steps: sanitize, summarize, assign the id.
+    fn finish(&self, parts: Parts, relative_path: &str, cx: &mut FileContext<'_>) -> Article {
+        let html = self.sanitizer.clean(&parts.body_html);
+        let (html, illegal) = clean::strip_illegal(&html);
+        if illegal.is_some() {
+            cx.warning(
+                parts.body_line,
+                "removed characters that XML 1.0 does not allow, written as character \
+                 references (like &#1;): delete them from the file to silence this warning",
+            );
+        }
+        let (paragraphs, lead) = match parts.paragraphs {
+            Some(paragraphs) => (paragraphs, parts.lead),
+            None => {
+                let (blocks, first) = clean::text_blocks(&html);
+                let lead = first.or((!blocks.is_empty()).then_some(0));
+                (blocks, lead)
+            }
+        };
+        let summary = parts
+            .summary
+            .filter(|s| !s.is_empty())
+            .or_else(|| {
+                lead.and_then(|i| paragraphs.get(i))
+                    .map(|p| clean::summarize(p))
+                    .filter(|s| !s.is_empty())
+            })
+            .unwrap_or_else(|| clean::summarize(&parts.title));
+        let id = match &parts.url {
+            Some(url) => ArticleId::Permalink(url.clone()),
+            None => ArticleId::Urn(path_urn(relative_path)),
+        };
+        Article {
+            id,
+            source: relative_path.to_owned(),
+            title: parts.title,
+            url: parts.url,
+            published: parts.published,
+            updated: parts.updated,
+            caption: parts.caption,
+            paragraphs,
+            related: parts.related,
+            content_html: html.into_owned(),
+            summary,
+            authors: parts.authors,
+            tags: parts.tags,
+            image: parts.image,
+        }
+    }
+}
+
+/// Parses one seed with a sanitizer made for this call. For many files, make
+/// one [`SeedParser`] and call [`SeedParser::parse`].
+pub fn parse_seed(
+    display_path: &str,
+    relative_path: &str,
+    bytes: &[u8],
+    config: &Config,
+) -> (Option<Article>, Vec<Diagnostic>) {
+    SeedParser::new(config).parse(display_path, relative_path, bytes)
+}
+
+/// The id of an article without a canonical URL: `urn:uuid:` and a UUID v5
+/// of its path under the seeds folder.
+pub fn path_urn(relative_path: &str) -> String {
+    format!(
+        "urn:uuid:{}",
+        Uuid::new_v5(&Uuid::NAMESPACE_URL, relative_path.as_bytes())
+    )
+}
+
+/// One file being parsed: where diagnostics go and what they are about.
+pub(crate) struct FileContext<'a> {
+    path: &'a str,
+    config: &'a Config,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl FileContext<'_> {
+    fn error(&mut self, line: usize, message: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::error(self.path, line, message));
+    }
+
+    fn warning(&mut self, line: usize, message: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::warning(self.path, line, message));
+    }
+}
+
+/// What a format parser hands to [`SeedParser::finish`]. Every string in it
+/// is already free of characters XML forbids (parsers work on text that
+/// [`decode`] cleaned, and clean front-matter values); only `body_html` can
+/// gain some, from character references, and `finish` strips those.
+#[derive(Debug)]
+struct Parts {
+    title: String,
+    url: Option<String>,
+    published: DateTime<FixedOffset>,
+    updated: DateTime<FixedOffset>,
+    caption: Option<String>,
+    /// Plain-text body paragraphs; `None` to take them from the sanitized
+    /// HTML (Markdown, where raw HTML makes the source text unreliable).
+    paragraphs: Option<Vec<String>>,
+    /// Index in `paragraphs` of the one a summary is cut from.
+    lead: Option<usize>,
+    related: Vec<Link>,
+    /// Unsanitized HTML of the whole body.
+    body_html: String,
+    /// Line where the body starts, for warnings about it.
+    body_line: usize,
+    /// The seed's own summary, plain text.
+    summary: Option<String>,
+    authors: Vec<String>,
+    tags: Vec<String>,
+    image: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_kind_by_extension_ignoring_hidden_parts() {
+        assert_eq!(SeedKind::of("a.txt"), Some(SeedKind::Text));
+        assert_eq!(SeedKind::of("sub/dir/a.TXT"), Some(SeedKind::Text));
+        assert_eq!(SeedKind::of("a.md"), Some(SeedKind::Markdown));
+        assert_eq!(SeedKind::of("a.html"), None);
+        assert_eq!(SeedKind::of("txt"), None);
+        assert_eq!(SeedKind::of(".a.txt.swp"), None);
+        assert_eq!(SeedKind::of(".hidden.txt"), None);
+        assert_eq!(SeedKind::of(".git/x.txt"), None);
+    }
+
+    #[test]
+    fn display_path_joins_with_slashes() {
+        assert_eq!(
+            display_path(Path::new("seeds"), "world/kyiv.txt"),
+            "seeds/world/kyiv.txt"
+        );
+        assert_eq!(display_path(Path::new("seeds/"), "a.txt"), "seeds/a.txt");
+        assert_eq!(
+            display_path(Path::new("/srv/seeds"), "a.txt"),
+            "/srv/seeds/a.txt"
+        );
+        assert_eq!(display_path(Path::new("/"), "a.txt"), "/a.txt");
+    }
+
+    #[test]
+    fn urn_comes_from_the_path_only() {
+        let a = path_urn("world/kyiv.txt");
+        assert!(a.starts_with("urn:uuid:"), "{a}");
+        assert_eq!(a, path_urn("world/kyiv.txt"));
+        assert_ne!(a, path_urn("world/kyiv2.txt"));
+        // UUID v5 of the URL namespace: version nibble 5.
+        assert_eq!(&a[9 + 14..9 + 15], "5");
+    }
 }

@@ -1,0 +1,572 @@
+//! Markdown seeds: `+++` TOML front matter, then a CommonMark body.
+//!
+//! This is the format for authored content, so it is strict about what the
+//! author controls and says exactly where a mistake is:
+//!
+//! - The file must start with a line `+++`; the front matter runs to the next
+//!   line `+++`. A file that opens with `---` (YAML) is told to use TOML.
+//! - Keys: `title` and `date` (required), `updated`, `url`, `authors`,
+//!   `tags`, `summary`, `image`, `draft`. Any other key, a wrong type or
+//!   invalid TOML rejects the file, with the line of the problem in the file
+//!   (not in the front matter).
+//! - `date`/`updated`: a TOML offset date-time keeps its offset; a local
+//!   date-time or a local date (00:00) is read in the site's zone; a string
+//!   may use any format of [`super::dates`]. An `updated` before `date` is
+//!   ignored with a warning, so no feed shows an update older than its
+//!   publication.
+//! - `url`: the canonical link (and so the id); it must be absolute
+//!   `http(s)`, else it is ignored with a warning and the id comes from the
+//!   path. `image`: absolute, or relative to `site.base_url`; anything else
+//!   (a `javascript:` or `data:` URL) is ignored with a warning.
+//! - `title`, `summary`, `authors` and `tags`: whitespace runs (a TOML
+//!   multi-line string's line breaks too) become one space. In `authors`
+//!   and `tags`, arrays of strings, blank entries are dropped and repeated
+//!   ones kept once.
+//! - `draft = true`: not published and not reported, whatever else is in
+//!   the file (a draft may well be unfinished).
+//! - Strings with characters XML 1.0 forbids (TOML escapes such as
+//!   `"\u0001"`) lose them, with a warning on the key's line.
+//!
+//! The body is rendered by pulldown-cmark (CommonMark plus tables and
+//! strikethrough) and then sanitized like every other body, so raw HTML is
+//! allowed but only what the allow-list keeps survives. The plain-text
+//! paragraphs (for the summary and topic keywords) are read from that
+//! sanitized HTML, so they hold exactly the published text: every
+//! paragraph, heading, list item, table cell and code block, and nothing
+//! from a dropped `<script>`. The summary is cut from the first `<p>` (or
+//! the first of those blocks if there is none).
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
+use pulldown_cmark::{Options, Parser};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::clean::{collapse_whitespace, http_url};
+use super::dates::{self, parse_date, DateError};
+use super::{FileContext, Parts};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    title: Option<Spanned<String>>,
+    date: Option<Spanned<toml::Value>>,
+    updated: Option<Spanned<toml::Value>>,
+    url: Option<Spanned<String>>,
+    #[serde(default)]
+    authors: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    tags: Option<Spanned<Vec<String>>>,
+    summary: Option<Spanned<String>>,
+    image: Option<Spanned<String>>,
+    #[serde(default)]
+    draft: bool,
+}
+
+/// The front matter text, the line it starts on, and the body with the line
+/// it starts on. `Err` is (line, message).
+fn split(text: &str) -> Result<(&str, usize, &str, usize), (usize, String)> {
+    let mut lines = text.split_inclusive('\n');
+    let opening = lines.next().unwrap_or("");
+    if opening.trim_end() != "+++" {
+        let hint = if opening.trim_end() == "---" {
+            "YAML front matter (---) is not supported: use +++ lines around TOML"
+        } else {
+            "a Markdown seed starts with a line \"+++\", then TOML front matter \
+             (title = \"…\", date = 2024-05-24) and a closing \"+++\" line"
+        };
+        return Err((1, format!("no front matter: {hint}")));
+    }
+    let start = opening.len();
+    let mut offset = start;
+    for (i, line) in lines.enumerate() {
+        if line.trim_end() == "+++" {
+            let closing_line = i + 2;
+            return Ok((
+                &text[start..offset],
+                2,
+                &text[offset + line.len()..],
+                closing_line + 1,
+            ));
+        }
+        offset += line.len();
+    }
+    Err((
+        1,
+        "the front matter opened on line 1 is never closed: add a line \"+++\" after it".into(),
+    ))
+}
+
+/// 1-based line of a byte offset in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Parses clean LF text as a Markdown seed.
+pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
+    let (front, front_line, body, body_line) = match split(text) {
+        Ok(parts) => parts,
+        Err((line, message)) => {
+            cx.error(line, message);
+            return None;
+        }
+    };
+    let file_line = |offset: usize| front_line + line_of(front, offset) - 1;
+    let fm: FrontMatter = match toml::from_str(front) {
+        Ok(fm) => fm,
+        Err(e) => {
+            let line = e.span().map_or(1, |s| file_line(s.start));
+            let message = e.message().trim_end().replace('\n', " ");
+            cx.error(
+                line,
+                format!("invalid front matter: {message} (keys: title, date, updated, url, authors, tags, summary, image, draft)"),
+            );
+            return None;
+        }
+    };
+    if fm.draft {
+        return None;
+    }
+    let zone = cx.config.site.timezone;
+
+    let Some(title) = fm.title.as_ref().map(|t| {
+        let clean = legal(t.get_ref(), file_line(t.span().start), "title", cx);
+        collapse_whitespace(&clean)
+    }) else {
+        cx.error(
+            1,
+            "no title: add a line such as title = \"…\" to the front matter",
+        );
+        return None;
+    };
+    if title.is_empty() {
+        let line = fm.title.as_ref().map_or(1, |t| file_line(t.span().start));
+        cx.error(
+            line,
+            "the title is empty: write the article's title in title = \"…\"",
+        );
+        return None;
+    }
+
+    let Some(date) = &fm.date else {
+        cx.error(
+            1,
+            format!(
+                "no date: add a line such as date = 2024-05-24 or date = 2024-05-24T10:15:00+03:00 \
+                 to the front matter (a string is read like seed text dates: {})",
+                dates::ACCEPTED
+            ),
+        );
+        return None;
+    };
+    let published = match toml_date(date.get_ref(), zone) {
+        Ok(d) => d,
+        Err(message) => {
+            cx.error(file_line(date.span().start), format!("date: {message}"));
+            return None;
+        }
+    };
+    let updated = match &fm.updated {
+        None => published,
+        Some(updated) => match toml_date(updated.get_ref(), zone) {
+            Ok(u) if u < published => {
+                cx.warning(
+                    file_line(updated.span().start),
+                    "updated is earlier than date, so it is ignored: fix one of them",
+                );
+                published
+            }
+            Ok(u) => u,
+            Err(message) => {
+                cx.error(
+                    file_line(updated.span().start),
+                    format!("updated: {message}"),
+                );
+                return None;
+            }
+        },
+    };
+
+    let url = fm.url.as_ref().and_then(|u| {
+        let url = http_url(u.get_ref());
+        if url.is_none() {
+            cx.warning(
+                file_line(u.span().start),
+                format!(
+                    "url \"{}\" is not an absolute http(s) URL, so it is ignored and the id comes \
+                     from the file's path: write it like \"https://example.org/story\"",
+                    u.get_ref().trim()
+                ),
+            );
+        }
+        url
+    });
+    let image = fm.image.as_ref().and_then(|i| {
+        let image = image_url(i.get_ref(), cx);
+        if image.is_none() {
+            cx.warning(
+                file_line(i.span().start),
+                format!(
+                    "image \"{}\" is not an http(s) URL or a path under the site, so it is ignored",
+                    i.get_ref().trim()
+                ),
+            );
+        }
+        image
+    });
+    let list = |values: &Option<Spanned<Vec<String>>>, key: &str, cx: &mut FileContext<'_>| {
+        let Some(values) = values else {
+            return Vec::new();
+        };
+        let line = file_line(values.span().start);
+        let mut out: Vec<String> = Vec::new();
+        for value in values.get_ref() {
+            let value = collapse_whitespace(&legal(value, line, key, cx));
+            if !value.is_empty() && !out.contains(&value) {
+                out.push(value);
+            }
+        }
+        out
+    };
+    let authors = list(&fm.authors, "authors", cx);
+    let tags = list(&fm.tags, "tags", cx);
+    let summary = fm.summary.as_ref().map(|s| {
+        collapse_whitespace(&legal(
+            s.get_ref(),
+            file_line(s.span().start),
+            "summary",
+            cx,
+        ))
+    });
+
+    Some(Parts {
+        title,
+        url,
+        published,
+        updated,
+        caption: None,
+        paragraphs: None,
+        lead: None,
+        related: Vec::new(),
+        body_html: render(body),
+        body_line,
+        summary,
+        authors,
+        tags,
+        image,
+    })
+}
+
+/// `value` without characters XML forbids, warning on `line` if it had any.
+fn legal(value: &str, line: usize, key: &str, cx: &mut FileContext<'_>) -> String {
+    let (clean, first) = super::clean::strip_illegal(value);
+    if first.is_some() {
+        cx.warning(
+            line,
+            format!("removed characters that XML 1.0 does not allow from {key}: delete them to silence this warning"),
+        );
+    }
+    clean.into_owned()
+}
+
+/// The image URL, made absolute against the site.
+fn image_url(text: &str, cx: &FileContext<'_>) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() || text.starts_with('#') {
+        return None;
+    }
+    if let Some(url) = http_url(text) {
+        return Some(url);
+    }
+    let joined = cx.config.site.base_url.join(text).ok()?;
+    http_url(joined.as_str())
+}
+
+/// A front-matter date: a TOML date-time or a string.
+fn toml_date(value: &toml::Value, zone: chrono_tz::Tz) -> Result<DateTime<FixedOffset>, String> {
+    let datetime = match value {
+        toml::Value::String(s) => {
+            return parse_date(s, zone).map_err(|e| format!("cannot read \"{s}\": {e}"));
+        }
+        toml::Value::Datetime(dt) => dt,
+        other => {
+            return Err(format!(
+                "expected a date such as 2024-05-24 or \"May 24, 2024\", not a TOML {}",
+                other.type_str()
+            ))
+        }
+    };
+    let Some(d) = datetime.date else {
+        return Err("a time without a date: write the date too, like 2024-05-24T10:15:00".into());
+    };
+    let date = NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())
+        .ok_or_else(|| DateError::NoSuchDay.to_string())?;
+    if !(1000..=9999).contains(&d.year) {
+        return Err(DateError::YearOutOfRange(d.year.into()).to_string());
+    }
+    let time = match datetime.time {
+        None => NaiveTime::MIN,
+        Some(t) => NaiveTime::from_hms_nano_opt(
+            t.hour.into(),
+            t.minute.into(),
+            t.second.into(),
+            t.nanosecond,
+        )
+        .ok_or_else(|| DateError::NoSuchTime.to_string())?,
+    };
+    let naive = date.and_time(time);
+    match datetime.offset {
+        None => Ok(dates::in_zone(naive, zone)),
+        Some(offset) => {
+            let seconds = match offset {
+                toml::value::Offset::Z => 0,
+                toml::value::Offset::Custom { minutes } => i32::from(minutes) * 60,
+            };
+            FixedOffset::east_opt(seconds)
+                .and_then(|o| naive.and_local_timezone(o).single())
+                .ok_or_else(|| DateError::Unrecognized.to_string())
+        }
+    }
+}
+
+/// Unsanitized HTML of the body.
+fn render(body: &str) -> String {
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let mut html = String::with_capacity(body.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(body, options));
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::Config;
+    use crate::diagnostic::{Diagnostic, Severity};
+    use crate::ingest::parse_seed;
+    use crate::model::{Article, ArticleId};
+
+    fn config() -> Config {
+        Config::parse(
+            "[site]\nbase_url = \"https://news.example.org/\"\ntimezone = \"Europe/Kyiv\"\n",
+            Path::new("config/tidings.toml"),
+        )
+        .unwrap()
+    }
+
+    fn parse(text: &str) -> (Option<Article>, Vec<Diagnostic>) {
+        parse_seed("seeds/m.md", "m.md", text.as_bytes(), &config())
+    }
+
+    fn article(text: &str) -> Article {
+        let (a, d) = parse(text);
+        assert!(d.iter().all(|d| !d.is_error()), "{d:?}");
+        a.expect("published")
+    }
+
+    fn error(text: &str) -> String {
+        let (a, d) = parse(text);
+        assert!(a.is_none());
+        let errors: Vec<_> = d.iter().filter(|d| d.is_error()).collect();
+        assert_eq!(errors.len(), 1, "{d:?}");
+        errors[0].to_string()
+    }
+
+    #[test]
+    fn full_front_matter() {
+        let a = article(
+            "+++\ntitle = \"Hello\"\ndate = 2024-05-24T10:15:00+01:00\nupdated = \"May 25, 2024\"\n\
+             url = \"https://example.org/hello\"\nauthors = [\"Ann\", \" \", \"Bo\"]\ntags = [\"ukraine\", \"ukraine\"]\n\
+             summary = \"  Short\\n summary. \"\nimage = \"img/lead.jpg\"\ndraft = false\n+++\n\n# Heading\n\nFirst *para*.\n",
+        );
+        assert_eq!(a.title, "Hello");
+        assert_eq!(a.published.to_rfc3339(), "2024-05-24T10:15:00+01:00");
+        assert_eq!(a.updated.to_rfc3339(), "2024-05-25T00:00:00+03:00");
+        assert_eq!(
+            a.id,
+            ArticleId::Permalink("https://example.org/hello".into())
+        );
+        assert_eq!(a.authors, ["Ann", "Bo"]);
+        assert_eq!(a.tags, ["ukraine"]);
+        assert_eq!(a.summary, "Short summary.");
+        assert_eq!(
+            a.image.as_deref(),
+            Some("https://news.example.org/img/lead.jpg")
+        );
+        assert_eq!(a.paragraphs, ["Heading", "First para."]);
+        assert!(
+            a.content_html.contains("<h1>Heading</h1>"),
+            "{}",
+            a.content_html
+        );
+        assert!(
+            a.content_html.contains("<em>para</em>"),
+            "{}",
+            a.content_html
+        );
+    }
+
+    #[test]
+    fn local_dates_are_in_the_site_zone() {
+        let a = article("+++\ntitle = \"T\"\ndate = 2024-05-24\n+++\nBody.\n");
+        assert_eq!(a.published.to_rfc3339(), "2024-05-24T00:00:00+03:00");
+        let a = article("+++\ntitle = \"T\"\ndate = 2024-01-24T10:15:00\n+++\nBody.\n");
+        assert_eq!(a.published.to_rfc3339(), "2024-01-24T10:15:00+02:00");
+        assert_eq!(a.updated, a.published);
+    }
+
+    #[test]
+    fn summary_defaults_to_the_first_paragraph_not_a_heading() {
+        let a = article(
+            "+++\ntitle = \"T\"\ndate = 2024-05-24\n+++\n## Sub\n\nThe lead [link](/x).\n\nMore.\n",
+        );
+        assert_eq!(a.summary, "The lead link.");
+    }
+
+    #[test]
+    fn unknown_key_names_the_key_and_its_line() {
+        let e = error("+++\ntitle = \"T\"\ndate = 2024-05-24\ncolour = \"red\"\n+++\nBody.\n");
+        assert!(
+            e.starts_with("seeds/m.md:4: invalid front matter: unknown field `colour`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn invalid_toml_names_its_line() {
+        let e = error("+++\ntitle = \"T\"\n\ndate = = 2024\n+++\nBody.\n");
+        assert!(e.starts_with("seeds/m.md:4: invalid front matter"), "{e}");
+    }
+
+    #[test]
+    fn front_matter_is_required_and_closed() {
+        let e = error("# Just markdown\n");
+        assert!(e.starts_with("seeds/m.md:1: no front matter"), "{e}");
+        let e = error("---\ntitle: x\n---\n");
+        assert!(e.contains("YAML"), "{e}");
+        let e = error("+++\ntitle = \"T\"\n");
+        assert!(e.contains("never closed"), "{e}");
+    }
+
+    #[test]
+    fn title_and_date_are_required() {
+        let e = error("+++\ndate = 2024-05-24\n+++\nBody.\n");
+        assert!(e.starts_with("seeds/m.md:1: no title"), "{e}");
+        let e = error("+++\ntitle = \"  \"\ndate = 2024-05-24\n+++\n");
+        assert!(e.starts_with("seeds/m.md:2: the title is empty"), "{e}");
+        let e = error("+++\ntitle = \"T\"\n+++\nBody.\n");
+        assert!(e.starts_with("seeds/m.md:1: no date"), "{e}");
+    }
+
+    #[test]
+    fn bad_dates_name_their_line() {
+        let e = error("+++\ntitle = \"T\"\ndate = \"Mayy 24, 2024\"\n+++\n");
+        assert!(
+            e.starts_with("seeds/m.md:3: date: cannot read \"Mayy 24, 2024\": write it like"),
+            "{e}"
+        );
+        let e = error("+++\ntitle = \"T\"\ndate = 12\n+++\n");
+        assert!(
+            e.starts_with("seeds/m.md:3: date: expected a date")
+                && e.ends_with("not a TOML integer"),
+            "{e}"
+        );
+        let e = error("+++\ntitle = \"T\"\ndate = 10:15:00\n+++\n");
+        assert!(e.contains("time without a date"), "{e}");
+    }
+
+    #[test]
+    fn draft_is_silently_skipped() {
+        let (a, d) = parse("+++\ntitle = \"T\"\ndate = 2024-05-24\ndraft = true\n+++\nBody.\n");
+        assert!(a.is_none());
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn bad_url_and_image_are_ignored_with_warnings() {
+        let (a, d) = parse(
+            "+++\ntitle = \"T\"\ndate = 2024-05-24\nurl = \"/relative\"\nimage = \"javascript:alert(1)\"\n+++\nBody.\n",
+        );
+        let a = a.unwrap();
+        assert_eq!(a.url, None);
+        assert!(a.id.as_str().starts_with("urn:uuid:"));
+        assert_eq!(a.image, None);
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d.iter().all(|d| d.severity == Severity::Warning));
+        assert_eq!((d[0].line, d[1].line), (4, 5));
+    }
+
+    #[test]
+    fn updated_before_date_is_ignored() {
+        let (a, d) = parse("+++\ntitle = \"T\"\ndate = 2024-05-24\nupdated = 2024-05-01\n+++\n");
+        let a = a.unwrap();
+        assert_eq!(a.updated, a.published);
+        assert_eq!(d[0].line, 4);
+    }
+
+    #[test]
+    fn raw_html_is_sanitized_and_urls_made_absolute() {
+        let a = article(
+            "+++\ntitle = \"T\"\ndate = 2024-05-24\n+++\n\
+             <script>alert(1)</script>\n\n<iframe src=\"https://evil.example/\"></iframe>\n\n\
+             <p onclick=\"steal()\">Click</p>\n\n[rel](/about) ![pic](img/p.png) [js](javascript:alert(1))\n",
+        );
+        for bad in ["<script", "alert(1)", "<iframe", "onclick", "javascript:"] {
+            assert!(!a.content_html.contains(bad), "{bad}: {}", a.content_html);
+        }
+        assert!(
+            a.content_html
+                .contains("href=\"https://news.example.org/about\""),
+            "{}",
+            a.content_html
+        );
+        assert!(
+            a.content_html
+                .contains("src=\"https://news.example.org/img/p.png\""),
+            "{}",
+            a.content_html
+        );
+    }
+
+    #[test]
+    fn escaped_illegal_characters_are_removed() {
+        let (a, d) =
+            parse("+++\ntitle = \"A\\u0001B\"\ndate = 2024-05-24\n+++\nx &#1; y &#xFFFF; z\n");
+        let a = a.unwrap();
+        assert_eq!(a.title, "AB");
+        assert!(
+            a.content_html.chars().all(crate::xml::is_xml_char),
+            "{:?}",
+            a.content_html
+        );
+        assert!(a
+            .paragraphs
+            .iter()
+            .all(|p| p.chars().all(crate::xml::is_xml_char)));
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!(d[0].line, 2);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_body_never_panics_and_stays_xml_legal(body in "(\\PC|[\\n<>&#;\\[\\]()!*`|\\u{1}\\u{ffff}])*") {
+            let (a, _) = parse(&format!("+++\ntitle = \"T\"\ndate = 2024-05-24\n+++\n{body}"));
+            let a = a.expect("front matter is valid");
+            for text in [&a.title, &a.summary, &a.content_html] {
+                proptest::prop_assert!(text.chars().all(crate::xml::is_xml_char), "{:?}", text);
+            }
+            proptest::prop_assert!(!a.content_html.contains("<script"));
+            proptest::prop_assert!(!a.summary.is_empty());
+        }
+    }
+
+    #[test]
+    fn crlf_and_bom_front_matter() {
+        let a = article("\u{FEFF}+++\r\ntitle = \"T\"\r\ndate = 2024-05-24\r\n+++\r\nBody.\r\n");
+        assert_eq!(a.title, "T");
+        assert_eq!(a.paragraphs, ["Body."]);
+    }
+}
