@@ -22,6 +22,7 @@ pub mod ingest;
 pub mod layout;
 pub mod model;
 pub mod publish;
+pub mod reload;
 pub mod render;
 pub mod topics;
 pub mod validate;

@@ -6,12 +6,13 @@
 //! and the static build both get their documents from here, so the bytes on
 //! the wire and on disk are the same.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::catalog::{Catalog, Document};
-use crate::config::{Config, ALL_SLUG};
+use crate::config::{Config, Topic, ALL_SLUG};
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::ingest;
@@ -49,9 +50,9 @@ struct Rendered {
 /// included, and one whose bytes changed gets a Last-Modified later than its
 /// previous one even when its newest date went back (an article deleted or an
 /// older one added): validators only ever move forward while a server runs.
-pub fn assemble(
+pub fn assemble<P: Placed>(
     config: &Config,
-    articles: &[Article],
+    articles: &[P],
     diagnostics: Vec<Diagnostic>,
     generation: u64,
     previous: Option<&Catalog>,
@@ -158,49 +159,64 @@ fn finish(rendered: Vec<Rendered>, previous: Option<&Catalog>) -> Vec<(String, D
     documents
 }
 
+/// An article with the configured topics it is in. Plain articles are
+/// classified when the pipeline asks; a live index answers from its cache, so
+/// a reload does not classify every article again.
+pub trait Placed {
+    fn article(&self) -> &Article;
+    /// Indexes into `topics`, in config order.
+    fn topics(&self, topics: &[Topic]) -> Cow<'_, [usize]>;
+}
+
+impl Placed for Article {
+    fn article(&self) -> &Article {
+        self
+    }
+
+    fn topics(&self, topics: &[Topic]) -> Cow<'_, [usize]> {
+        Cow::Owned(topics::classify(self, topics))
+    }
+}
+
 /// Selects, sorts and cuts the entries of every feed: `all` first, then the
 /// configured topics in file order.
-pub fn site_view<'a>(config: &'a Config, articles: &'a [Article]) -> SiteView<'a> {
-    let mut order: Vec<&Article> = articles.iter().collect();
-    order.sort_by(|a, b| newest_first(a, b));
-
-    let memberships: Vec<Vec<Category<'a>>> = order
+pub fn site_view<'a, P: Placed>(config: &'a Config, articles: &'a [P]) -> SiteView<'a> {
+    let mut order: Vec<(&'a Article, Cow<'a, [usize]>)> = articles
         .iter()
-        .map(|article| {
-            topics::classify(article, &config.topics)
-                .into_iter()
-                .map(|slug| {
-                    let topic = config.topics.iter().find(|t| t.slug == slug);
-                    Category {
-                        slug,
-                        title: topic.map_or(slug, |t| t.title.as_str()),
-                    }
-                })
-                .collect()
-        })
+        .map(|placed| (placed.article(), placed.topics(&config.topics)))
         .collect();
+    order.sort_by(|(a, _), (b, _)| newest_first(a, b));
 
     let newest = order
         .iter()
-        .map(|a| a.updated)
+        .map(|(a, _)| a.updated)
         .max()
         .unwrap_or(DateTime::UNIX_EPOCH.fixed_offset());
+    let categories = |indexes: &[usize]| -> Vec<Category<'a>> {
+        indexes
+            .iter()
+            .map(|&index| Category {
+                slug: &config.topics[index].slug,
+                title: &config.topics[index].title,
+            })
+            .collect()
+    };
     let feed = |slug: &'a str,
                 name: &str,
                 title: String,
                 description: String,
-                member: &dyn Fn(&[Category]) -> bool| {
-        let all: Vec<Entry<'a>> = order
-            .iter()
-            .zip(&memberships)
-            .filter(|(_, categories)| member(categories))
-            .map(|(article, categories)| Entry {
-                article,
-                categories: categories.clone(),
-            })
-            .collect();
-        let total = all.len();
-        let entries: Vec<Entry<'a>> = all.into_iter().take(config.site.max_entries).collect();
+                member: &dyn Fn(&[usize]) -> bool| {
+        let mut total = 0;
+        let mut entries: Vec<Entry<'a>> = Vec::new();
+        for (article, topics) in order.iter().filter(|(_, topics)| member(topics)) {
+            total += 1;
+            if entries.len() < config.site.max_entries {
+                entries.push(Entry {
+                    article,
+                    categories: categories(topics),
+                });
+            }
+        }
         let updated = entries
             .iter()
             .map(|e| e.article.updated)
@@ -229,7 +245,7 @@ pub fn site_view<'a>(config: &'a Config, articles: &'a [Article]) -> SiteView<'a
         },
         &|_| true,
     )];
-    for topic in &config.topics {
+    for (index, topic) in config.topics.iter().enumerate() {
         feeds.push(feed(
             &topic.slug,
             &topic.title,
@@ -239,7 +255,7 @@ pub fn site_view<'a>(config: &'a Config, articles: &'a [Article]) -> SiteView<'a
             } else {
                 topic.description.clone()
             },
-            &|categories| categories.iter().any(|c| c.slug == topic.slug),
+            &|topics| topics.contains(&index),
         ));
     }
     SiteView {

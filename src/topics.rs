@@ -63,14 +63,16 @@ impl ArticleWords {
     }
 }
 
-/// The slugs of the configured topics `article` belongs in, in config order.
-/// (Every article is also in the reserved `all` feed, which is not listed.)
-pub fn classify<'t>(article: &Article, topics: &'t [Topic]) -> Vec<&'t str> {
+/// The indexes in `topics` of the configured topics `article` belongs in,
+/// in config order. (Every article is also in the reserved `all` feed, which
+/// is not listed.)
+pub fn classify(article: &Article, topics: &[Topic]) -> Vec<usize> {
     let words = ArticleWords::new(article);
     topics
         .iter()
-        .filter(|t| words.belongs_in(t))
-        .map(|t| t.slug.as_str())
+        .enumerate()
+        .filter(|(_, t)| words.belongs_in(t))
+        .map(|(index, _)| index)
         .collect()
 }
 
@@ -99,6 +101,14 @@ mod tests {
             tags: tags.iter().map(|s| s.to_string()).collect(),
             image: None,
         }
+    }
+
+    /// The slugs `classify` picks, for readable assertions.
+    fn classify<'t>(article: &Article, topics: &'t [Topic]) -> Vec<&'t str> {
+        super::classify(article, topics)
+            .into_iter()
+            .map(|index| topics[index].slug.as_str())
+            .collect()
     }
 
     fn topic(slug: &str, keywords: &[&str], exclude: &[&str]) -> Topic {

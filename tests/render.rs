@@ -1227,7 +1227,7 @@ fn an_empty_topic_renders_valid_documents() {
 #[test]
 fn a_site_without_articles_renders_valid_documents() {
     let config = config();
-    let site = site_view(&config, &[]);
+    let site = site_view::<Article>(&config, &[]);
     for view in &site.feeds {
         assert_empty_feed_is_valid(view);
     }

@@ -46,7 +46,7 @@ use tokio::net::TcpListener;
 
 use crate::catalog::{Catalog, Encoding};
 use crate::config::{Config, Http};
-use crate::publish;
+use crate::reload::{self, Reloader};
 use conditional::Outcome;
 use snapshot::{Prepared, Snapshot};
 
@@ -81,6 +81,18 @@ struct Shared {
     /// Serialises swaps, so `swap` keeps the `Cache-Control` of the latest
     /// `swap_with`.
     swapping: Mutex<()>,
+    /// What the reloader last reported, for `/healthz`.
+    reload: Mutex<ReloadStatus>,
+}
+
+/// The outcome of the latest reloads, as `/healthz` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReloadStatus {
+    /// When the catalog being served was built (RFC 3339, server clock).
+    pub last_reload: Option<String>,
+    /// Why the latest reload failed, until one succeeds (a broken config
+    /// keeps the previous catalog serving).
+    pub last_error: Option<String>,
 }
 
 impl State {
@@ -91,6 +103,7 @@ impl State {
             shared: Arc::new(Shared {
                 current: ArcSwap::from_pointee(snapshot),
                 swapping: Mutex::new(()),
+                reload: Mutex::new(ReloadStatus::default()),
             }),
         }
     }
@@ -108,6 +121,24 @@ impl State {
     /// a config change). `listen` is not re-read: it takes a restart.
     pub fn swap_with(&self, catalog: Catalog, http: &Http) {
         self.replace(catalog, Some(cache_control(http)));
+    }
+
+    /// Records the outcome of a reload for `/healthz`.
+    pub fn report_reload(&self, status: ReloadStatus) {
+        *self
+            .shared
+            .reload
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = status;
+    }
+
+    /// What the reloader last reported.
+    pub fn reload_status(&self) -> ReloadStatus {
+        self.shared
+            .reload
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// The catalog being served (the `previous` of the next build).
@@ -149,7 +180,11 @@ impl State {
             }
         } else if path == HEALTH_PATH {
             if readable {
-                (health_response(&snapshot.health, head), None)
+                let status = self.reload_status();
+                (
+                    health_response(&health_json(&snapshot.catalog, &status), head),
+                    None,
+                )
             } else {
                 (method_not_allowed(), None)
             }
@@ -226,6 +261,28 @@ fn document_response(
     response
 }
 
+/// `/healthz`: built per request (it is small, and the reload status can
+/// change without a new catalog), never cached.
+fn health_json(catalog: &Catalog, reload: &ReloadStatus) -> bytes::Bytes {
+    let rejected: Vec<_> = catalog
+        .rejected()
+        .map(|d| serde_json::json!({ "path": d.path, "line": d.line, "message": d.message }))
+        .collect();
+    let body = serde_json::json!({
+        "status": if reload.last_error.is_some() { "degraded" } else { "ok" },
+        "generation": catalog.generation,
+        "articles": catalog.articles,
+        "documents": catalog.len(),
+        "rejected": rejected,
+        "warnings": catalog.diagnostics.len() - rejected.len(),
+        "last_reload": reload.last_reload,
+        "last_error": reload.last_error,
+    });
+    let mut text = body.to_string();
+    text.push('\n');
+    bytes::Bytes::from(text)
+}
+
 fn health_response(health: &bytes::Bytes, head: bool) -> Response {
     let body = if head {
         Body::empty()
@@ -299,6 +356,9 @@ pub enum ServeError {
     /// The first catalog could not be published (config or seeds folder).
     #[error(transparent)]
     Publish(#[from] crate::error::Error),
+    /// The seeds folder or the config file cannot be watched for changes.
+    #[error("cannot watch the seeds folder and config file for changes: {0}")]
+    Watch(String),
     /// The server failed while running.
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),
@@ -330,7 +390,9 @@ pub async fn run(
         seeds = %seeds_dir.display(),
         "publishing"
     );
-    let catalog = publish::publish(&config, &seeds_dir, 1)?;
+    let reloader = Reloader::start(config, config_path, seeds_dir)?;
+    let state = reloader.state();
+    let catalog = state.catalog();
     for diagnostic in &catalog.diagnostics {
         if diagnostic.is_error() {
             tracing::warn!("rejected: {diagnostic}");
@@ -346,7 +408,8 @@ pub async fn run(
         catalog.rejected().count(),
         started.elapsed()
     );
-    let state = State::new(catalog, &config.http);
+    drop(catalog);
+    let _watch = reload::watch(reloader).map_err(|error| ServeError::Watch(error.to_string()))?;
     tracing::info!("listening on http://{address} ({summary})");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

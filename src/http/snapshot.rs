@@ -24,8 +24,6 @@ pub struct Snapshot {
     pub catalog: Arc<Catalog>,
     pub cache_control: HeaderValue,
     pub documents: HashMap<Box<str>, Prepared>,
-    /// The `/healthz` JSON of this catalog.
-    pub health: Bytes,
 }
 
 /// One document with its header values.
@@ -74,12 +72,10 @@ impl Snapshot {
             .documents()
             .map(|(path, document)| (Box::from(path), Prepared::new(document)))
             .collect();
-        let health = health_json(&catalog);
         Self {
             catalog,
             cache_control,
             documents,
-            health,
         }
     }
 }
@@ -117,24 +113,6 @@ impl Prepared {
 fn http_time(timestamp: i64) -> SystemTime {
     let seconds = u64::try_from(timestamp).unwrap_or(0).min(LAST_HTTP_DATE);
     SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
-}
-
-fn health_json(catalog: &Catalog) -> Bytes {
-    let rejected: Vec<_> = catalog
-        .rejected()
-        .map(|d| serde_json::json!({ "path": d.path, "line": d.line, "message": d.message }))
-        .collect();
-    let body = serde_json::json!({
-        "status": "ok",
-        "generation": catalog.generation,
-        "articles": catalog.articles,
-        "documents": catalog.len(),
-        "rejected": rejected,
-        "warnings": catalog.diagnostics.len() - rejected.len(),
-    });
-    let mut text = body.to_string();
-    text.push('\n');
-    Bytes::from(text)
 }
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ mod decode;
 mod markdown;
 mod text;
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
@@ -63,10 +64,10 @@ use crate::error::{Error, Result};
 use crate::model::{Article, ArticleId, Link};
 
 /// What a seeds folder yields.
-#[derive(Debug, Default)]
-pub struct Ingested {
+#[derive(Debug)]
+pub struct Ingested<A = Article> {
     /// Published articles, sorted by source path, ids unique.
-    pub articles: Vec<Article>,
+    pub articles: Vec<A>,
     /// Errors (file not published) and warnings, sorted by path and line.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -119,15 +120,7 @@ pub fn display_path(seeds_dir: &Path, relative_path: &str) -> String {
 /// Reads every seed under `seeds_dir`. Fails only when the folder itself
 /// cannot be listed; problems with single files are diagnostics.
 pub fn load(seeds_dir: &Path, config: &Config) -> Result<Ingested> {
-    let mut listing_diagnostics = Vec::new();
-    let mut files = Vec::new();
-    let root = fs::read_dir(seeds_dir).map_err(|source| Error::Seeds {
-        path: seeds_dir.to_owned(),
-        source,
-    })?;
-    walk(seeds_dir, root, "", &mut files, &mut listing_diagnostics);
-    files.sort_by(|a, b| a.relative.cmp(&b.relative));
-
+    let (files, listing_diagnostics) = list(seeds_dir, "")?;
     let parser = SeedParser::new(config);
     let parsed = parse_all(&parser, seeds_dir, &files);
     let mut ingested = Ingested::from_files(parsed);
@@ -136,35 +129,65 @@ pub fn load(seeds_dir: &Path, config: &Config) -> Result<Ingested> {
     Ok(ingested)
 }
 
-impl Ingested {
+impl<A: Borrow<Article>> Ingested<A> {
     /// Combines per-file results (display path, article, diagnostics), in any
     /// order, into the published set: the first article by path wins an id,
     /// later ones get a warning; articles are sorted by path, diagnostics by
-    /// path and line. [`load`] uses this; an incremental reloader can too.
-    pub fn from_files(files: Vec<(String, Option<Article>, Vec<Diagnostic>)>) -> Ingested {
+    /// path and line. [`load`] uses this with owned articles, the live
+    /// [`SeedIndex`] with shared ones.
+    pub fn from_files(files: Vec<(String, Option<A>, Vec<Diagnostic>)>) -> Self {
         let mut files = files;
         files.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut ingested = Ingested::default();
-        let mut owners: HashMap<ArticleId, String> = HashMap::new();
-        for (path, article, diagnostics) in files {
-            ingested.diagnostics.extend(diagnostics);
-            let Some(article) = article else { continue };
-            if let Some(winner) = owners.get(&article.id) {
-                ingested.diagnostics.push(Diagnostic::warning(
-                    path,
+        // Decide the winners first, borrowing ids, so that no id is copied.
+        let mut owners: HashMap<&ArticleId, usize> = HashMap::with_capacity(files.len());
+        let mut losers: Vec<(usize, usize)> = Vec::new();
+        for (index, (_, article, _)) in files.iter().enumerate() {
+            if let Some(article) = article {
+                match owners.entry(&article.borrow().id) {
+                    std::collections::hash_map::Entry::Occupied(winner) => {
+                        losers.push((index, *winner.get()));
+                    }
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(index);
+                    }
+                }
+            }
+        }
+        let mut published = vec![true; files.len()];
+        let mut warnings: Vec<Diagnostic> = losers
+            .into_iter()
+            .map(|(loser, winner)| {
+                published[loser] = false;
+                Diagnostic::warning(
+                    files[loser].0.clone(),
                     1,
                     format!(
-                        "not published: {winner} has the same id ({}) and comes first by path; \
+                        "not published: {} has the same id ({}) and comes first by path; \
                          give this article its own canonical URL or remove one of the files",
-                        article.id
+                        files[winner].0,
+                        files[winner]
+                            .1
+                            .as_ref()
+                            .map_or("", |a| a.borrow().id.as_str()),
                     ),
-                ));
-                continue;
+                )
+            })
+            .collect();
+
+        let mut ingested = Ingested {
+            articles: Vec::with_capacity(files.len()),
+            diagnostics: Vec::new(),
+        };
+        for ((_, article, diagnostics), published) in files.into_iter().zip(published) {
+            ingested.diagnostics.extend(diagnostics);
+            if let Some(article) = article.filter(|_| published) {
+                ingested.articles.push(article);
             }
-            owners.insert(article.id.clone(), path);
-            ingested.articles.push(article);
         }
-        ingested.articles.sort_by(|a, b| a.source.cmp(&b.source));
+        ingested.diagnostics.append(&mut warnings);
+        ingested
+            .articles
+            .sort_by(|a, b| a.borrow().source.cmp(&b.borrow().source));
         sort_diagnostics(&mut ingested.diagnostics);
         ingested
     }
@@ -176,11 +199,56 @@ fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
 }
 
 /// A seed found by the folder walk.
-#[derive(Debug)]
-struct SeedFile {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedFile {
     /// Under the seeds folder, `/` separators.
-    relative: String,
-    full: PathBuf,
+    pub relative: String,
+    pub full: PathBuf,
+}
+
+/// The seed files under `seeds_dir/under` (`under` is empty for the whole
+/// folder, or a relative folder path ending in `/`), sorted by path, with
+/// diagnostics for what could not be listed. Fails only when that folder
+/// itself cannot be listed.
+pub fn list(seeds_dir: &Path, under: &str) -> Result<(Vec<SeedFile>, Vec<Diagnostic>)> {
+    let folder = seeds_dir.join(under);
+    let entries = fs::read_dir(&folder).map_err(|source| Error::Seeds {
+        path: folder.clone(),
+        source,
+    })?;
+    let mut files = Vec::new();
+    let mut diagnostics = Vec::new();
+    walk(seeds_dir, entries, under, &mut files, &mut diagnostics);
+    files.sort_by(|a, b| a.relative.cmp(&b.relative));
+    Ok((files, diagnostics))
+}
+
+/// Reads one seed file, refusing it from its metadata when it is larger
+/// than `max` bytes. The error is the diagnostic that rejects the file.
+pub fn read_seed(full: &Path, display_path: &str, max: u64) -> Result<Vec<u8>, Diagnostic> {
+    let bytes = fs::File::open(full).and_then(|f| {
+        let len = f.metadata()?.len();
+        if len > max {
+            return Ok(Err(len));
+        }
+        let mut bytes = Vec::with_capacity(len as usize);
+        // `take` guards against a file that grows while it is read.
+        f.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+        Ok(Ok(bytes))
+    });
+    match bytes {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(len)) => Err(Diagnostic::error(
+            display_path,
+            1,
+            decode::too_big(len, max),
+        )),
+        Err(e) => Err(Diagnostic::error(
+            display_path,
+            1,
+            format!("cannot read this file: {e}"),
+        )),
+    }
 }
 
 fn walk(
@@ -305,30 +373,12 @@ fn parse_all(parser: &SeedParser<'_>, seeds_dir: &Path, files: &[SeedFile]) -> V
 
 fn read_and_parse(parser: &SeedParser<'_>, seeds_dir: &Path, file: &SeedFile) -> Parsed {
     let path = display_path(seeds_dir, &file.relative);
-    let max = parser.config.seeds.max_file_bytes;
-    let bytes = fs::File::open(&file.full).and_then(|f| {
-        let len = f.metadata()?.len();
-        if len > max {
-            return Ok(Err(len));
-        }
-        let mut bytes = Vec::with_capacity(len as usize);
-        // `take` guards against a file that grows while it is read.
-        f.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
-        Ok(Ok(bytes))
-    });
-    match bytes {
-        Ok(Ok(bytes)) => {
+    match read_seed(&file.full, &path, parser.config.seeds.max_file_bytes) {
+        Ok(bytes) => {
             let (article, diagnostics) = parser.parse(&path, &file.relative, &bytes);
             (path, article, diagnostics)
         }
-        Ok(Err(len)) => {
-            let d = Diagnostic::error(path.clone(), 1, decode::too_big(len, max));
-            (path, None, vec![d])
-        }
-        Err(e) => {
-            let d = Diagnostic::error(path.clone(), 1, format!("cannot read this file: {e}"));
-            (path, None, vec![d])
-        }
+        Err(rejected) => (path, None, vec![rejected]),
     }
 }
 

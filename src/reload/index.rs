@@ -1,0 +1,336 @@
+//! The seeds of a running server, kept parsed between reloads.
+//!
+//! A reload must cost what changed, not what exists. The index remembers
+//! every seed file with its size, modification time and a digest of its
+//! bytes, its parse result and the topics its article is in. A refresh looks
+//! only at the paths the watcher named (a full rescan, after SIGHUP or a lost
+//! event, compares sizes and times of every file), and parses only files
+//! whose bytes changed: an editor saving a file unchanged, or `touch`, costs a
+//! read and a hash.
+
+use std::borrow::{Borrow, Cow};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::config::{Config, Topic};
+use crate::diagnostic::Diagnostic;
+use crate::error::Result;
+use crate::ingest::{self, Ingested, SeedFile, SeedKind, SeedParser};
+use crate::model::Article;
+use crate::publish::Placed;
+use crate::topics;
+
+/// A parsed article and the topics it is in, shared between the index and
+/// the catalogs built from it.
+#[derive(Debug, Clone)]
+pub struct Indexed {
+    article: Arc<Article>,
+    topics: Arc<[usize]>,
+}
+
+impl Borrow<Article> for Indexed {
+    fn borrow(&self) -> &Article {
+        &self.article
+    }
+}
+
+impl Placed for Indexed {
+    fn article(&self) -> &Article {
+        &self.article
+    }
+
+    fn topics(&self, _: &[Topic]) -> Cow<'_, [usize]> {
+        Cow::Borrowed(&self.topics)
+    }
+}
+
+/// What the index knows of one seed file.
+#[derive(Debug)]
+struct Record {
+    len: u64,
+    modified: Option<SystemTime>,
+    /// XXH3 of the bytes; `None` when the file could not be read.
+    digest: Option<u128>,
+    display: String,
+    article: Option<Indexed>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Every seed file under one folder, parsed and classified.
+#[derive(Debug)]
+pub struct SeedIndex {
+    seeds_dir: PathBuf,
+    /// By path under the seeds folder, `/` separators.
+    records: BTreeMap<String, Record>,
+    /// Folders the last full walk could not list.
+    listing: Vec<Diagnostic>,
+}
+
+/// A file to look at: where it is and what its metadata says now.
+struct Candidate {
+    file: SeedFile,
+    len: u64,
+    modified: Option<SystemTime>,
+    /// Re-read even when size and time are unchanged (the watcher saw a
+    /// write, and a same-size write within the clock's resolution would
+    /// otherwise go unseen).
+    verify: bool,
+    previous_digest: Option<u128>,
+}
+
+impl SeedIndex {
+    /// An empty index of `seeds_dir`; [`SeedIndex::rescan`] fills it.
+    pub fn new(seeds_dir: PathBuf) -> Self {
+        Self {
+            seeds_dir,
+            records: BTreeMap::new(),
+            listing: Vec::new(),
+        }
+    }
+
+    pub fn seeds_dir(&self) -> &Path {
+        &self.seeds_dir
+    }
+
+    /// Seed files known, published or not.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Walks the whole folder: new files and files whose size or time
+    /// changed are read, vanished ones forgotten. Returns the number of files
+    /// whose outcome changed. Fails when the folder cannot be listed.
+    pub fn rescan(&mut self, config: &Config) -> Result<usize> {
+        let (files, listing) = ingest::list(&self.seeds_dir, "")?;
+        let listing_changed = listing != self.listing;
+        self.listing = listing;
+        let mut changed = self.forget_missing("", &files);
+        let candidates = self.candidates(files, false);
+        changed += self.read(config, candidates);
+        Ok(changed + usize::from(listing_changed))
+    }
+
+    /// Forgets every parse and reads everything again: the config changed,
+    /// and with it how seeds are read (zone, base URL, size limit, topics).
+    pub fn reparse(&mut self, config: &Config) -> Result<usize> {
+        self.records.clear();
+        self.rescan(config)
+    }
+
+    /// Looks again at `paths` (as a watcher reports them: files or folders,
+    /// created, written, renamed or deleted) and returns the number of files
+    /// whose outcome changed. Paths outside the seeds folder are ignored.
+    pub fn refresh(&mut self, config: &Config, paths: &[PathBuf]) -> usize {
+        let root =
+            std::fs::canonicalize(&self.seeds_dir).unwrap_or_else(|_| self.seeds_dir.clone());
+        let mut changed = 0;
+        let mut candidates = Vec::new();
+        for path in paths {
+            let Some(relative) =
+                relative_to(&root, path).or_else(|| relative_to(&self.seeds_dir, path))
+            else {
+                continue;
+            };
+            match std::fs::metadata(path) {
+                Ok(meta) if meta.is_dir() => {
+                    let under = if relative.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{relative}/")
+                    };
+                    match ingest::list(&self.seeds_dir, &under) {
+                        Ok((files, _)) => {
+                            changed += self.forget_missing(&under, &files);
+                            candidates.extend(self.candidates(files, false));
+                        }
+                        Err(_) => changed += self.forget_under(&under),
+                    }
+                }
+                Ok(meta) if SeedKind::of(&relative).is_some() => {
+                    let file = SeedFile {
+                        full: self.seeds_dir.join(&relative),
+                        relative,
+                    };
+                    candidates.push(self.candidate(file, &meta, true));
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    // Deleted or renamed away: the file, or a whole folder.
+                    changed += usize::from(self.records.remove(&relative).is_some());
+                    changed += self.forget_under(&format!("{relative}/"));
+                }
+            }
+        }
+        // A path named twice in one batch is read once.
+        candidates.sort_by(|a, b| a.file.relative.cmp(&b.file.relative));
+        candidates.dedup_by(|a, b| a.file.relative == b.file.relative);
+        changed + self.read(config, candidates)
+    }
+
+    /// Every published article and every diagnostic, as the pipeline takes
+    /// them.
+    pub fn ingested(&self) -> Ingested<Indexed> {
+        let files = self
+            .records
+            .values()
+            .map(|r| (r.display.clone(), r.article.clone(), r.diagnostics.clone()))
+            .collect();
+        let mut ingested = Ingested::from_files(files);
+        if !self.listing.is_empty() {
+            ingested.diagnostics.extend(self.listing.iter().cloned());
+            ingested
+                .diagnostics
+                .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        }
+        ingested
+    }
+
+    /// Forgets records under `under` that `files` (a listing of it) lacks.
+    fn forget_missing(&mut self, under: &str, files: &[SeedFile]) -> usize {
+        let present: std::collections::HashSet<&str> =
+            files.iter().map(|f| f.relative.as_str()).collect();
+        let gone: Vec<String> = self
+            .records
+            .range(under.to_string()..)
+            .take_while(|(path, _)| path.starts_with(under))
+            .filter(|(path, _)| !present.contains(path.as_str()))
+            .map(|(path, _)| path.clone())
+            .collect();
+        for path in &gone {
+            self.records.remove(path);
+        }
+        gone.len()
+    }
+
+    /// Forgets every record under the folder `under` (ending in `/`).
+    fn forget_under(&mut self, under: &str) -> usize {
+        self.forget_missing(under, &[])
+    }
+
+    fn candidates(&self, files: Vec<SeedFile>, verify: bool) -> Vec<Candidate> {
+        files
+            .into_iter()
+            .filter_map(|file| {
+                let meta = std::fs::metadata(&file.full).ok()?;
+                Some(self.candidate(file, &meta, verify))
+            })
+            .filter(|c| {
+                c.verify
+                    || self
+                        .records
+                        .get(&c.file.relative)
+                        .is_none_or(|r| r.len != c.len || r.modified != c.modified)
+            })
+            .collect()
+    }
+
+    fn candidate(&self, file: SeedFile, meta: &std::fs::Metadata, verify: bool) -> Candidate {
+        let previous_digest = self.records.get(&file.relative).and_then(|r| r.digest);
+        Candidate {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            verify,
+            previous_digest,
+            file,
+        }
+    }
+
+    /// Reads and parses the candidates on every core; returns how many
+    /// changed outcome.
+    fn read(&mut self, config: &Config, candidates: Vec<Candidate>) -> usize {
+        if candidates.is_empty() {
+            return 0;
+        }
+        let parser = SeedParser::new(config);
+        let seeds_dir = self.seeds_dir.as_path();
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let chunk = candidates.len().div_ceil(threads).max(64);
+        let results: Vec<(String, Option<Record>, u64, Option<SystemTime>)> =
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = candidates
+                    .chunks(chunk)
+                    .map(|part| {
+                        let parser = &parser;
+                        scope.spawn(move || {
+                            part.iter()
+                                .map(|c| {
+                                    let record = examine(parser, config, seeds_dir, c);
+                                    (c.file.relative.clone(), record, c.len, c.modified)
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|w| w.join().expect("a seed parser panicked"))
+                    .collect()
+            });
+        let mut changed = 0;
+        for (relative, record, len, modified) in results {
+            match record {
+                Some(record) => {
+                    self.records.insert(relative, record);
+                    changed += 1;
+                }
+                None => {
+                    // Same bytes as before: only the metadata moved.
+                    if let Some(known) = self.records.get_mut(&relative) {
+                        known.len = len;
+                        known.modified = modified;
+                    }
+                }
+            }
+        }
+        changed
+    }
+}
+
+/// Reads one candidate; `None` when its bytes are the ones already parsed.
+fn examine(
+    parser: &SeedParser<'_>,
+    config: &Config,
+    seeds_dir: &Path,
+    candidate: &Candidate,
+) -> Option<Record> {
+    let display = ingest::display_path(seeds_dir, &candidate.file.relative);
+    let record = |digest, article, diagnostics| Record {
+        len: candidate.len,
+        modified: candidate.modified,
+        digest,
+        display: display.clone(),
+        article,
+        diagnostics,
+    };
+    match ingest::read_seed(&candidate.file.full, &display, config.seeds.max_file_bytes) {
+        Ok(bytes) => {
+            let digest = xxhash_rust::xxh3::xxh3_128(&bytes);
+            if candidate.previous_digest == Some(digest) {
+                return None;
+            }
+            let (article, diagnostics) = parser.parse(&display, &candidate.file.relative, &bytes);
+            let article = article.map(|article| Indexed {
+                topics: topics::classify(&article, &config.topics).into(),
+                article: Arc::new(article),
+            });
+            Some(record(Some(digest), article, diagnostics))
+        }
+        Err(rejected) => Some(record(None, None, vec![rejected])),
+    }
+}
+
+/// `path` under `root`, with `/` separators; `None` outside it.
+fn relative_to(root: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(root).ok()?;
+    let parts: Option<Vec<&str>> = relative
+        .components()
+        .map(|c| c.as_os_str().to_str())
+        .collect();
+    Some(parts?.join("/"))
+}

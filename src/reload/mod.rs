@@ -1,0 +1,315 @@
+//! Live reload for `tidings serve`: watch `seeds/` and the config file,
+//! rebuild off the request path, swap the whole catalog at once.
+//!
+//! - A file-system watcher (`notify`: inotify on Linux) reports changed
+//!   paths; SIGHUP asks for a full rescan and a config re-read. Events are
+//!   debounced: a batch closes after [`QUIET`] without events or
+//!   [`MAX_BATCH`] after it opened, so a storm of changes (a `git checkout`,
+//!   an rsync) becomes a few rebuilds, and a single save is live well within
+//!   a second.
+//! - Rebuilds run on one dedicated thread, never on a request. Only changed
+//!   files are read and parsed again ([`SeedIndex`]); unchanged documents
+//!   keep their bytes, compressed variants and validators, changed ones get
+//!   a Last-Modified later than before (see `publish::assemble`).
+//! - The new catalog replaces the old one in one atomic swap, so a response
+//!   never mixes two generations.
+//! - A broken seed is skipped and reported like at start-up. A config that
+//!   does not read or validate is logged (file and line) and shown in
+//!   `/healthz`; the catalog keeps being built with the last good config, so
+//!   editors' new articles still go live while the operator fixes it.
+
+mod index;
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use notify::{RecursiveMode, Watcher as _};
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::http::{ReloadStatus, State};
+use crate::publish;
+
+pub use index::{Indexed, SeedIndex};
+
+/// A batch of events closes after this long without another.
+pub const QUIET: Duration = Duration::from_millis(50);
+/// A batch closes this long after its first event even while events keep
+/// coming, so a steady stream of writes cannot postpone a reload forever.
+pub const MAX_BATCH: Duration = Duration::from_millis(300);
+
+/// Why a rebuild is wanted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// These paths under the seeds folder changed.
+    Seeds(Vec<PathBuf>),
+    /// The config file changed.
+    Config,
+    /// Look at everything again (SIGHUP, or the watcher lost events).
+    Everything,
+}
+
+/// The state of a live site: its config, its parsed seeds and where to
+/// swap new catalogs in.
+#[derive(Debug)]
+pub struct Reloader {
+    config_path: PathBuf,
+    /// The last config that read and validated.
+    config: Config,
+    /// Why the config file on disk is not the one in use, until it reads.
+    config_error: Option<String>,
+    index: SeedIndex,
+    state: State,
+}
+
+impl Reloader {
+    /// Reads every seed and builds the first catalog (generation 1), ready
+    /// to serve from [`Reloader::state`].
+    pub fn start(config: Config, config_path: PathBuf, seeds_dir: PathBuf) -> Result<Self> {
+        let mut index = SeedIndex::new(seeds_dir);
+        index.rescan(&config)?;
+        let ingested = index.ingested();
+        let catalog = publish::assemble(&config, &ingested.articles, ingested.diagnostics, 1, None);
+        let state = State::new(catalog, &config.http);
+        state.report_reload(ReloadStatus {
+            last_reload: Some(now()),
+            last_error: None,
+        });
+        Ok(Self {
+            config_path,
+            config,
+            config_error: None,
+            index,
+            state,
+        })
+    }
+
+    /// What the server answers from; every reload swaps its catalog.
+    pub fn state(&self) -> State {
+        self.state.clone()
+    }
+
+    /// Applies one batch of triggers: re-reads the config if asked, refreshes
+    /// the seeds, and swaps in a new catalog when anything changed. Returns
+    /// the generation now served.
+    pub fn reload(&mut self, triggers: &[Trigger]) -> u64 {
+        let started = Instant::now();
+        let everything = triggers.contains(&Trigger::Everything);
+        let mut config_changed = false;
+        if everything || triggers.contains(&Trigger::Config) {
+            match Config::from_file(&self.config_path) {
+                Ok(config) => {
+                    self.config_error = None;
+                    if config != self.config {
+                        self.config = config;
+                        config_changed = true;
+                    }
+                }
+                Err(error) => {
+                    tracing::error!("config not reloaded, still serving the previous one: {error}");
+                    self.config_error = Some(error.to_string());
+                }
+            }
+        }
+        let mut last_error = self.config_error.clone();
+
+        let seeds: Vec<PathBuf> = triggers
+            .iter()
+            .filter_map(|t| match t {
+                Trigger::Seeds(paths) => Some(paths.iter().cloned()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let changed = if config_changed {
+            self.index.reparse(&self.config)
+        } else if everything {
+            self.index.rescan(&self.config)
+        } else {
+            Ok(self.index.refresh(&self.config, &seeds))
+        };
+        let changed = match changed {
+            Ok(changed) => changed,
+            Err(error) => {
+                tracing::error!("seeds not reloaded: {error}");
+                last_error.get_or_insert(error.to_string());
+                0
+            }
+        };
+
+        let previous = self.state.catalog();
+        let mut generation = previous.generation;
+        if changed > 0 || config_changed {
+            let ingested = self.index.ingested();
+            let catalog = publish::assemble(
+                &self.config,
+                &ingested.articles,
+                ingested.diagnostics,
+                previous.generation + 1,
+                Some(&previous),
+            );
+            for diagnostic in catalog.diagnostics.iter().filter(|d| d.is_error()) {
+                tracing::warn!("rejected: {diagnostic}");
+            }
+            generation = catalog.generation;
+            let (articles, documents) = (catalog.articles, catalog.len());
+            if config_changed {
+                self.state.swap_with(catalog, &self.config.http);
+            } else {
+                self.state.swap(catalog);
+            }
+            tracing::info!(
+                generation,
+                changed_files = changed,
+                articles,
+                documents,
+                "reloaded in {:.1?}",
+                started.elapsed()
+            );
+        }
+        let status = ReloadStatus {
+            last_reload: if changed > 0 || config_changed {
+                Some(now())
+            } else {
+                self.state.reload_status().last_reload
+            },
+            last_error,
+        };
+        self.state.report_reload(status);
+        generation
+    }
+}
+
+/// Watches the seeds folder and the config file and runs reloads on a
+/// dedicated thread until the returned [`Watch`] is dropped. SIGHUP (on
+/// Unix, inside a Tokio runtime) forces a full reload.
+pub fn watch(mut reloader: Reloader) -> notify::Result<Watch> {
+    let (sender, receiver) = mpsc::channel::<Trigger>();
+
+    let config_path = reloader.config_path.clone();
+    let config_name = config_path.file_name().map(|n| n.to_os_string());
+    let config_dir = match config_path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let config_dir = std::fs::canonicalize(&config_dir).unwrap_or(config_dir);
+    let seeds_dir = reloader.index.seeds_dir().to_path_buf();
+    let seeds_root = std::fs::canonicalize(&seeds_dir).unwrap_or(seeds_dir);
+
+    let events = sender.clone();
+    let (watched_seeds, watched_config_dir) = (seeds_root.clone(), config_dir.clone());
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let event = match event {
+            Ok(event) => event,
+            Err(error) => {
+                tracing::warn!("file watcher: {error}; rescanning everything");
+                let _ = events.send(Trigger::Everything);
+                return;
+            }
+        };
+        if event.need_rescan() {
+            let _ = events.send(Trigger::Everything);
+            return;
+        }
+        if matches!(event.kind, notify::EventKind::Access(_)) {
+            return;
+        }
+        let (seeds, others): (Vec<PathBuf>, Vec<PathBuf>) = event
+            .paths
+            .into_iter()
+            .partition(|p| p.starts_with(&watched_seeds));
+        if others.iter().any(|p| {
+            p.parent() == Some(watched_config_dir.as_path())
+                && p.file_name() == config_name.as_deref()
+        }) {
+            let _ = events.send(Trigger::Config);
+        }
+        if !seeds.is_empty() {
+            let _ = events.send(Trigger::Seeds(seeds));
+        }
+    })?;
+    watcher.watch(&seeds_root, RecursiveMode::Recursive)?;
+    // The folder, not the file: editors save by writing a new file and
+    // renaming it over the old one, which a watch on the file would lose.
+    watcher.watch(&config_dir, RecursiveMode::NonRecursive)?;
+
+    let thread = std::thread::Builder::new()
+        .name("tidings-reload".into())
+        .spawn(move || {
+            while let Some(batch) = next_batch(&receiver) {
+                reloader.reload(&batch);
+            }
+        })
+        .expect("the reload thread starts");
+
+    #[cfg(unix)]
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        let hangups = sender.clone();
+        runtime.spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+                tracing::error!("cannot listen for SIGHUP; reload by touching a seed instead");
+                return;
+            };
+            while hangup.recv().await.is_some() {
+                tracing::info!("SIGHUP: reloading everything");
+                if hangups.send(Trigger::Everything).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    Ok(Watch {
+        _watcher: watcher,
+        sender: Some(sender),
+        thread: Some(thread),
+    })
+}
+
+/// Blocks for the next event, then gathers the batch it opens. `None` when
+/// every sender is gone.
+fn next_batch(receiver: &mpsc::Receiver<Trigger>) -> Option<Vec<Trigger>> {
+    let first = receiver.recv().ok()?;
+    let opened = Instant::now();
+    let mut batch = vec![first];
+    while opened.elapsed() < MAX_BATCH {
+        match receiver.recv_timeout(QUIET) {
+            Ok(trigger) => batch.push(trigger),
+            Err(mpsc::RecvTimeoutError::Timeout) => break,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    Some(batch)
+}
+
+/// A running watch: stops watching and ends the reload thread when dropped.
+#[derive(Debug)]
+pub struct Watch {
+    _watcher: notify::RecommendedWatcher,
+    sender: Option<mpsc::Sender<Trigger>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watch {
+    /// Asks for a reload, as SIGHUP does.
+    pub fn trigger(&self, trigger: Trigger) {
+        if let Some(sender) = &self.sender {
+            let _ = sender.send(trigger);
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        // The watcher's callback and the SIGHUP task hold senders too; the
+        // thread is not joined, so shutdown never waits for a rebuild.
+        self.sender.take();
+        self.thread.take();
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
