@@ -18,8 +18,17 @@ use crate::diagnostic::Diagnostic;
 /// byte saved is saved on every request.
 const GZIP_LEVEL: u32 = 9;
 /// brotli quality and window.
-const BROTLI_QUALITY: u32 = 11;
+const BROTLI_QUALITY: u32 = 5;
 const BROTLI_WINDOW: u32 = 22;
+
+/// Whether documents get their gzip and brotli variants. Serving always
+/// wants them; a static build for a host that compresses by itself, or a
+/// benchmark of the rest of the pipeline, can skip them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    On,
+    Off,
+}
 
 /// A content coding the catalog holds a variant in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,10 +58,12 @@ pub struct Document {
     pub cross_origin: bool,
     /// The document itself.
     pub identity: Bytes,
-    /// The same bytes, gzip-compressed.
-    pub gzip: Bytes,
-    /// The same bytes, brotli-compressed.
-    pub brotli: Bytes,
+    /// The same bytes, gzip-compressed (absent when built without
+    /// compression).
+    pub gzip: Option<Bytes>,
+    /// The same bytes, brotli-compressed (absent when built without
+    /// compression).
+    pub brotli: Option<Bytes>,
     /// Hex digest of `identity`; the strong ETag of every variant derives
     /// from it (see [`Document::etag`]).
     pub digest: String,
@@ -69,13 +80,30 @@ impl Document {
         body: impl Into<Bytes>,
         last_modified: DateTime<Utc>,
     ) -> Self {
-        let identity: Bytes = body.into();
+        Self::build(
+            content_type,
+            cross_origin,
+            body.into(),
+            last_modified,
+            Compression::On,
+        )
+    }
+
+    /// Builds a document with or without its compressed variants.
+    pub fn build(
+        content_type: &'static str,
+        cross_origin: bool,
+        identity: Bytes,
+        last_modified: DateTime<Utc>,
+        compression: Compression,
+    ) -> Self {
         let digest = Self::digest_of(&identity);
+        let on = compression == Compression::On;
         Self {
             content_type,
             cross_origin,
-            gzip: gzip(&identity).into(),
-            brotli: brotli(&identity).into(),
+            gzip: on.then(|| gzip(&identity).into()),
+            brotli: on.then(|| brotli(&identity).into()),
             identity,
             digest,
             last_modified: DateTime::from_timestamp(last_modified.timestamp(), 0)
@@ -89,12 +117,12 @@ impl Document {
         format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
     }
 
-    /// The bytes of one variant.
-    pub fn body(&self, encoding: Encoding) -> &Bytes {
+    /// The bytes of one variant, if the document has it (identity always).
+    pub fn body(&self, encoding: Encoding) -> Option<&Bytes> {
         match encoding {
-            Encoding::Identity => &self.identity,
-            Encoding::Gzip => &self.gzip,
-            Encoding::Brotli => &self.brotli,
+            Encoding::Identity => Some(&self.identity),
+            Encoding::Gzip => self.gzip.as_ref(),
+            Encoding::Brotli => self.brotli.as_ref(),
         }
     }
 
@@ -202,16 +230,16 @@ mod tests {
     fn variants_decode_to_the_identity_bytes() {
         let doc = document(&"tidings ".repeat(1000));
         let mut gunzipped = Vec::new();
-        flate2::read::GzDecoder::new(&doc.gzip[..])
+        flate2::read::GzDecoder::new(&doc.gzip.as_ref().unwrap()[..])
             .read_to_end(&mut gunzipped)
             .unwrap();
         assert_eq!(gunzipped, doc.identity);
         let mut unbrotlied = Vec::new();
-        brotli::Decompressor::new(&doc.brotli[..], 4096)
+        brotli::Decompressor::new(&doc.brotli.as_ref().unwrap()[..], 4096)
             .read_to_end(&mut unbrotlied)
             .unwrap();
         assert_eq!(unbrotlied, doc.identity);
-        assert!(doc.gzip.len() < doc.identity.len() / 10);
+        assert!(doc.gzip.as_ref().unwrap().len() < doc.identity.len() / 10);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(name = "tidings", version, about, propagate_version = true)]
@@ -44,7 +44,26 @@ pub enum Command {
         /// Exit 0 even when some seed files were rejected.
         #[arg(long, env = "TIDINGS_ALLOW_REJECTED")]
         allow_rejected: bool,
+        /// Write .gz and .br siblings (`off` for hosts that compress by
+        /// themselves).
+        #[arg(long, env = "TIDINGS_COMPRESSION", default_value = "on")]
+        compression: CompressionArg,
     },
     /// Parse, classify, render and validate everything; print diagnostics.
     Check,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompressionArg {
+    On,
+    Off,
+}
+
+impl From<CompressionArg> for tidings::catalog::Compression {
+    fn from(arg: CompressionArg) -> Self {
+        match arg {
+            CompressionArg::On => Self::On,
+            CompressionArg::Off => Self::Off,
+        }
+    }
 }

@@ -11,18 +11,23 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::catalog::{Catalog, Document};
-use crate::config::{Config, Topic, ALL_SLUG};
+use crate::catalog::{Catalog, Compression, Document};
+use crate::config::{Config, ALL_SLUG};
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::ingest;
 use crate::layout::{self, Format};
 use crate::model::Article;
 use crate::render::{self, Category, Entry, FeedView, SiteView};
-use crate::topics;
+use crate::topics::Matcher;
 
 /// Reads `seeds_dir` and renders the whole catalog.
-pub fn publish(config: &Config, seeds_dir: &Path, generation: u64) -> Result<Catalog> {
+pub fn publish(
+    config: &Config,
+    seeds_dir: &Path,
+    generation: u64,
+    compression: Compression,
+) -> Result<Catalog> {
     let ingested = ingest::load(seeds_dir, config)?;
     Ok(assemble(
         config,
@@ -30,6 +35,7 @@ pub fn publish(config: &Config, seeds_dir: &Path, generation: u64) -> Result<Cat
         ingested.diagnostics,
         generation,
         None,
+        compression,
     ))
 }
 
@@ -56,6 +62,7 @@ pub fn assemble<P: Placed>(
     diagnostics: Vec<Diagnostic>,
     generation: u64,
     previous: Option<&Catalog>,
+    compression: Compression,
 ) -> Catalog {
     let site = site_view(config, articles);
     let mut rendered = Vec::with_capacity(site.feeds.len() * 4 + 2);
@@ -101,7 +108,7 @@ pub fn assemble<P: Placed>(
         updated: site_updated,
     });
 
-    let documents = finish(rendered, previous);
+    let documents = finish(rendered, previous, compression);
     let mut catalog = Catalog::new(generation, articles.len(), diagnostics);
     for (path, document) in documents {
         catalog.insert(path, document);
@@ -112,7 +119,11 @@ pub fn assemble<P: Placed>(
 /// Gives every rendered document its validators and compressed variants,
 /// reusing the previous catalog's where the bytes are the same, and
 /// compressing the rest on every core.
-fn finish(rendered: Vec<Rendered>, previous: Option<&Catalog>) -> Vec<(String, Document)> {
+fn finish(
+    rendered: Vec<Rendered>,
+    previous: Option<&Catalog>,
+    compression: Compression,
+) -> Vec<(String, Document)> {
     let prior = |r: &Rendered| previous.and_then(|catalog| catalog.get(&r.path));
     let (kept, changed): (Vec<_>, Vec<_>) = rendered.into_iter().partition(|r| {
         prior(r).is_some_and(|doc| {
@@ -135,7 +146,13 @@ fn finish(rendered: Vec<Rendered>, previous: Option<&Catalog>) -> Vec<(String, D
             Some(doc) => r.updated.max(doc.last_modified + TimeDelta::seconds(1)),
             None => r.updated,
         };
-        let document = Document::new(r.content_type, r.cross_origin, r.text, last_modified);
+        let document = Document::build(
+            r.content_type,
+            r.cross_origin,
+            r.text.into(),
+            last_modified,
+            compression,
+        );
         (r.path, document)
     };
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
@@ -164,8 +181,8 @@ fn finish(rendered: Vec<Rendered>, previous: Option<&Catalog>) -> Vec<(String, D
 /// a reload does not classify every article again.
 pub trait Placed {
     fn article(&self) -> &Article;
-    /// Indexes into `topics`, in config order.
-    fn topics(&self, topics: &[Topic]) -> Cow<'_, [usize]>;
+    /// Indexes into the configured topics, in config order.
+    fn topics(&self, matcher: &Matcher) -> Cow<'_, [usize]>;
 }
 
 impl Placed for Article {
@@ -173,17 +190,18 @@ impl Placed for Article {
         self
     }
 
-    fn topics(&self, topics: &[Topic]) -> Cow<'_, [usize]> {
-        Cow::Owned(topics::classify(self, topics))
+    fn topics(&self, matcher: &Matcher) -> Cow<'_, [usize]> {
+        Cow::Owned(matcher.classify(self))
     }
 }
 
 /// Selects, sorts and cuts the entries of every feed: `all` first, then the
 /// configured topics in file order.
 pub fn site_view<'a, P: Placed>(config: &'a Config, articles: &'a [P]) -> SiteView<'a> {
+    let matcher = Matcher::new(&config.topics);
     let mut order: Vec<(&'a Article, Cow<'a, [usize]>)> = articles
         .iter()
-        .map(|placed| (placed.article(), placed.topics(&config.topics)))
+        .map(|placed| (placed.article(), placed.topics(&matcher)))
         .collect();
     order.sort_by(|(a, _), (b, _)| newest_first(a, b));
 

@@ -7,7 +7,7 @@
 //! A front-matter tag equal to the slug also places an article in a topic.
 //! Any `exclude` match keeps it out, tag or not.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use crate::config::Topic;
 use crate::model::Article;
@@ -15,65 +15,95 @@ use crate::model::Article;
 /// Lower-cased words of `text`: maximal runs of letters and digits. Every
 /// other character (space, punctuation, apostrophes) separates words.
 pub fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
+    split_words(&text.to_lowercase())
+        .map(str::to_owned)
         .collect()
 }
 
-/// The words of an article, prepared once for matching against every topic.
-#[derive(Debug)]
-pub struct ArticleWords {
-    /// Title and paragraphs separately, so a phrase never spans two of them.
-    runs: Vec<Vec<String>>,
-    /// Every word, for single-word keywords.
-    all: HashSet<String>,
-    tags: Vec<String>,
+/// The words of already lower-cased text, borrowed.
+fn split_words(lower: &str) -> impl Iterator<Item = &str> {
+    lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
 }
 
-impl ArticleWords {
-    pub fn new(article: &Article) -> Self {
-        let runs: Vec<Vec<String>> = std::iter::once(article.title.as_str())
-            .chain(article.paragraphs.iter().map(String::as_str))
-            .map(words)
-            .collect();
-        let all = runs.iter().flatten().cloned().collect();
-        let tags = article.tags.iter().map(|t| t.to_lowercase()).collect();
-        Self { runs, all, tags }
-    }
+/// One keyword or exclude phrase, filed under its first word.
+#[derive(Debug)]
+struct Rule {
+    topic: usize,
+    /// The words after the first.
+    rest: Vec<String>,
+    exclude: bool,
+}
 
-    /// Whether the whole phrase occurs in the title or in one paragraph.
-    pub fn contains(&self, phrase: &str) -> bool {
-        let wanted = words(phrase);
-        match wanted.as_slice() {
-            [] => false,
-            [word] => self.all.contains(word),
-            _ => self
-                .runs
-                .iter()
-                .any(|run| run.windows(wanted.len()).any(|w| w == wanted.as_slice())),
+/// The keyword rules of every topic, compiled once per config so that an
+/// article is read once whatever the number of topics and keywords: each of
+/// its words is looked up among the first words of all phrases.
+#[derive(Debug)]
+pub struct Matcher {
+    rules: HashMap<String, Vec<Rule>>,
+    slugs: Vec<String>,
+}
+
+impl Matcher {
+    pub fn new(topics: &[Topic]) -> Self {
+        let mut rules: HashMap<String, Vec<Rule>> = HashMap::new();
+        for (topic, t) in topics.iter().enumerate() {
+            let phrases = t.keywords.iter().map(|k| (k, false));
+            for (phrase, exclude) in phrases.chain(t.exclude.iter().map(|k| (k, true))) {
+                let mut words = words(phrase).into_iter();
+                if let Some(first) = words.next() {
+                    rules.entry(first).or_default().push(Rule {
+                        topic,
+                        rest: words.collect(),
+                        exclude,
+                    });
+                }
+            }
+        }
+        Self {
+            rules,
+            slugs: topics.iter().map(|t| t.slug.clone()).collect(),
         }
     }
 
-    /// Whether the article belongs in `topic`.
-    pub fn belongs_in(&self, topic: &Topic) -> bool {
-        let chosen =
-            self.tags.contains(&topic.slug) || topic.keywords.iter().any(|k| self.contains(k));
-        chosen && !topic.exclude.iter().any(|k| self.contains(k))
+    /// The indexes of the topics `article` belongs in, in config order.
+    /// (Every article is also in the reserved `all` feed, not listed.)
+    pub fn classify(&self, article: &Article) -> Vec<usize> {
+        let mut chosen = vec![false; self.slugs.len()];
+        let mut excluded = vec![false; self.slugs.len()];
+        for tag in &article.tags {
+            let tag = tag.to_lowercase();
+            for (index, slug) in self.slugs.iter().enumerate() {
+                chosen[index] |= *slug == tag;
+            }
+        }
+        // Title and paragraphs separately, so a phrase never spans two.
+        for text in std::iter::once(&article.title).chain(&article.paragraphs) {
+            let lower = text.to_lowercase();
+            let run: Vec<&str> = split_words(&lower).collect();
+            for (at, word) in run.iter().enumerate() {
+                let Some(rules) = self.rules.get(*word) else {
+                    continue;
+                };
+                for rule in rules {
+                    let following = &run[at + 1..];
+                    let whole = following.len() >= rule.rest.len()
+                        && rule.rest.iter().zip(following).all(|(a, b)| a == b);
+                    if whole {
+                        if rule.exclude {
+                            excluded[rule.topic] = true;
+                        } else {
+                            chosen[rule.topic] = true;
+                        }
+                    }
+                }
+            }
+        }
+        (0..self.slugs.len())
+            .filter(|&index| chosen[index] && !excluded[index])
+            .collect()
     }
-}
-
-/// The indexes in `topics` of the configured topics `article` belongs in,
-/// in config order. (Every article is also in the reserved `all` feed, which
-/// is not listed.)
-pub fn classify(article: &Article, topics: &[Topic]) -> Vec<usize> {
-    let words = ArticleWords::new(article);
-    topics
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| words.belongs_in(t))
-        .map(|(index, _)| index)
-        .collect()
 }
 
 #[cfg(test)]
@@ -105,7 +135,8 @@ mod tests {
 
     /// The slugs `classify` picks, for readable assertions.
     fn classify<'t>(article: &Article, topics: &'t [Topic]) -> Vec<&'t str> {
-        super::classify(article, topics)
+        Matcher::new(topics)
+            .classify(article)
             .into_iter()
             .map(|index| topics[index].slug.as_str())
             .collect()

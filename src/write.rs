@@ -31,9 +31,12 @@ pub fn write_catalog(catalog: &Catalog, out: &Path, cache_control: &str) -> Resu
             (Encoding::Gzip, ".gz"),
             (Encoding::Brotli, ".br"),
         ] {
+            let Some(body) = document.body(encoding) else {
+                continue;
+            };
             let mut name = file.clone().into_os_string();
             name.push(suffix);
-            write_file(&PathBuf::from(name), document.body(encoding), document)?;
+            write_file(&PathBuf::from(name), body, document)?;
             written += 1;
         }
     }

@@ -34,6 +34,7 @@ fn rebuild(config: &Config, seeds: &Path, previous: Option<&Catalog>) -> Catalog
         ingested.diagnostics,
         generation,
         previous,
+        tidings::catalog::Compression::On,
     )
 }
 

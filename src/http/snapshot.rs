@@ -83,8 +83,13 @@ impl Snapshot {
 impl Prepared {
     fn new(document: &Document) -> Self {
         let last_modified = http_time(document.last_modified.timestamp());
-        let variant = |encoding: Encoding| {
-            let body = document.body(encoding).clone();
+        let variant = |wanted: Encoding| {
+            // A document built without compression answers every encoding
+            // with its identity bytes.
+            let (encoding, body) = match document.body(wanted) {
+                Some(body) => (wanted, body.clone()),
+                None => (Encoding::Identity, document.identity.clone()),
+            };
             Variant {
                 etag: HeaderValue::from_str(&document.etag(encoding))
                     .expect("an ETag made of a hex digest is a valid header value"),

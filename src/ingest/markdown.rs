@@ -43,7 +43,7 @@ use toml::Spanned;
 
 use super::clean::{collapse_whitespace, http_url};
 use super::dates::{self, parse_date, DateError};
-use super::{FileContext, Parts};
+use super::{BodyHtml, FileContext, Parts};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -251,7 +251,7 @@ pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
         paragraphs: None,
         lead: None,
         related: Vec::new(),
-        body_html: render(body),
+        body_html: BodyHtml::Authored(render(body)),
         body_line,
         summary,
         authors,

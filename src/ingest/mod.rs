@@ -431,7 +431,10 @@ impl<'c> SeedParser<'c> {
 
     /// The common last steps: sanitize, summarize, assign the id.
     fn finish(&self, parts: Parts, relative_path: &str, cx: &mut FileContext<'_>) -> Article {
-        let html = self.sanitizer.clean(&parts.body_html);
+        let html = match parts.body_html {
+            BodyHtml::Built(html) => html,
+            BodyHtml::Authored(html) => self.sanitizer.clean(&html),
+        };
         let (html, illegal) = clean::strip_illegal(&html);
         if illegal.is_some() {
             cx.warning(
@@ -519,6 +522,18 @@ impl FileContext<'_> {
     }
 }
 
+/// A body as HTML, and whether it still needs the sanitizer.
+#[derive(Debug)]
+enum BodyHtml {
+    /// Built by tidings from escaped plain text (the seed text format):
+    /// only `<p>`, `<em>` and `<a href="http(s)…" rel="noopener noreferrer">`,
+    /// so it is already within the allow-list and skips the sanitizer, which
+    /// would cost more than the whole rest of the parse.
+    Built(String),
+    /// Written by an author (Markdown, where raw HTML is allowed): sanitized.
+    Authored(String),
+}
+
 /// What a format parser hands to [`SeedParser::finish`]. Every string in it
 /// is already free of characters XML forbids (parsers work on text that
 /// [`decode`] cleaned, and clean front-matter values); only `body_html` can
@@ -536,8 +551,8 @@ struct Parts {
     /// Index in `paragraphs` of the one a summary is cut from.
     lead: Option<usize>,
     related: Vec<Link>,
-    /// Unsanitized HTML of the whole body.
-    body_html: String,
+    /// HTML of the whole body.
+    body_html: BodyHtml,
     /// Line where the body starts, for warnings about it.
     body_line: usize,
     /// The seed's own summary, plain text.

@@ -45,7 +45,7 @@ use crate::xml::escape;
 
 use super::clean::http_url;
 use super::dates::parse_date;
-use super::{FileContext, Parts};
+use super::{BodyHtml, FileContext, Parts};
 
 const FOOTER: &str = "original url:";
 const RELATED: [&str; 2] = ["related article:", "related articles:"];
@@ -227,7 +227,7 @@ fn render_inline(text: &str) -> (String, String) {
                     };
                     plain.push_str(shown);
                     html.push_str(&format!(
-                        "<a href=\"{}\">{}</a>",
+                        "<a href=\"{}\" rel=\"noopener noreferrer\">{}</a>",
                         escape(&url),
                         escape(shown)
                     ));
@@ -380,7 +380,7 @@ pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
     for link in &related {
         if let Some(url) = &link.url {
             body_html.push_str(&format!(
-                "<p>Related: <a href=\"{}\">{}</a></p>\n",
+                "<p>Related: <a href=\"{}\" rel=\"noopener noreferrer\">{}</a></p>\n",
                 escape(url),
                 escape(&link.text)
             ));
@@ -397,7 +397,7 @@ pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
         lead: (!paragraphs.is_empty()).then_some(0),
         paragraphs: Some(paragraphs),
         related,
-        body_html,
+        body_html: BodyHtml::Built(body_html),
         body_line: rest.first().map_or(date_block.line(), Block::line),
         summary: None,
         authors: Vec::new(),
@@ -933,6 +933,31 @@ mod tests {
         );
     }
 
+    /// The body the seed text format builds skips the sanitizer, so it must
+    /// be within the allow-list by construction: every tag is one of these,
+    /// and every link goes to an absolute http(s) URL.
+    fn assert_only_built_markup(html: &str) {
+        const TAGS: [&str; 5] = ["<p>", "</p>", "<em>", "</em>", "</a>"];
+        for (at, _) in html.match_indices('<') {
+            let rest = &html[at..];
+            if TAGS.iter().any(|t| rest.starts_with(t)) {
+                continue;
+            }
+            let link = rest
+                .strip_prefix("<a href=\"http://")
+                .or_else(|| rest.strip_prefix("<a href=\"https://"));
+            let Some(link) = link else {
+                panic!("unexpected markup at {at} in {html:?}");
+            };
+            let end = link.find('"').expect("a closed href");
+            assert!(!link[..end].contains(['<', '>', '\'']), "{html:?}");
+            assert!(
+                link[end..].starts_with("\" rel=\"noopener noreferrer\">"),
+                "{html:?}"
+            );
+        }
+    }
+
     fn assert_xml_legal(text: &str) {
         assert!(text.chars().all(crate::xml::is_xml_char), "{text:?}");
     }
@@ -949,7 +974,21 @@ mod tests {
                 assert_xml_legal(&a.title);
                 assert_xml_legal(&a.summary);
                 assert_xml_legal(&a.content_html);
-                prop_assert!(!a.content_html.contains("<script"));
+                assert_only_built_markup(&a.content_html);
+            }
+        }
+
+        #[test]
+        fn links_and_markup_in_seed_text_never_escape_the_allow_list(
+            words in proptest::collection::vec(
+                "[a-z ]{0,6}|<script>|<iframe src=x>|\" onclick=\"x|javascript:alert\\(1\\)|https://e\\.org/\\?a=1&b=\"'|\\[|\\]|\\(|\\)|#|&amp;|<a href=\"https://x\">",
+                0..40,
+            ),
+        ) {
+            let body = words.concat();
+            let text = format!("T\n\nMay 24, 2024\n\n{body}\n\nRelated article: {body}\n");
+            if let (Some(a), _) = parse_bytes(text.as_bytes()) {
+                assert_only_built_markup(&a.content_html);
             }
         }
 

@@ -14,13 +14,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::config::{Config, Topic};
+use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::ingest::{self, Ingested, SeedFile, SeedKind, SeedParser};
 use crate::model::Article;
 use crate::publish::Placed;
-use crate::topics;
+use crate::topics::Matcher;
 
 /// A parsed article and the topics it is in, shared between the index and
 /// the catalogs built from it.
@@ -41,7 +41,7 @@ impl Placed for Indexed {
         &self.article
     }
 
-    fn topics(&self, _: &[Topic]) -> Cow<'_, [usize]> {
+    fn topics(&self, _: &Matcher) -> Cow<'_, [usize]> {
         Cow::Borrowed(&self.topics)
     }
 }
@@ -248,6 +248,7 @@ impl SeedIndex {
             return 0;
         }
         let parser = SeedParser::new(config);
+        let matcher = Matcher::new(&config.topics);
         let seeds_dir = self.seeds_dir.as_path();
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let chunk = candidates.len().div_ceil(threads).max(64);
@@ -256,11 +257,11 @@ impl SeedIndex {
                 let workers: Vec<_> = candidates
                     .chunks(chunk)
                     .map(|part| {
-                        let parser = &parser;
+                        let (parser, matcher) = (&parser, &matcher);
                         scope.spawn(move || {
                             part.iter()
                                 .map(|c| {
-                                    let record = examine(parser, config, seeds_dir, c);
+                                    let record = examine(parser, matcher, config, seeds_dir, c);
                                     (c.file.relative.clone(), record, c.len, c.modified)
                                 })
                                 .collect::<Vec<_>>()
@@ -295,6 +296,7 @@ impl SeedIndex {
 /// Reads one candidate; `None` when its bytes are the ones already parsed.
 fn examine(
     parser: &SeedParser<'_>,
+    matcher: &Matcher,
     config: &Config,
     seeds_dir: &Path,
     candidate: &Candidate,
@@ -316,7 +318,7 @@ fn examine(
             }
             let (article, diagnostics) = parser.parse(&display, &candidate.file.relative, &bytes);
             let article = article.map(|article| Indexed {
-                topics: topics::classify(&article, &config.topics).into(),
+                topics: matcher.classify(&article).into(),
                 article: Arc::new(article),
             });
             Some(record(Some(digest), article, diagnostics))
@@ -333,4 +335,226 @@ fn relative_to(root: &Path, path: &Path) -> Option<String> {
         .map(|c| c.as_os_str().to_str())
         .collect();
     Some(parts?.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use filetime::FileTime;
+
+    use super::*;
+
+    fn config(keyword: &str) -> Config {
+        let text = format!(
+            "[[topic]]\nslug = \"ukraine\"\ntitle = \"Ukraine\"\nkeywords = [\"{keyword}\"]\n"
+        );
+        Config::parse(&text, Path::new("tidings.toml")).unwrap()
+    }
+
+    fn seed(title: &str, slug: &str) -> String {
+        format!(
+            "{title}\n\n2024-06-03 10:00\n\nA paragraph written in Kyiv.\n\n\
+             Original url: <https://example.org/{slug}>\n"
+        )
+    }
+
+    /// A seeds folder inside a temporary folder (so that there is an
+    /// outside), with `files` written into it.
+    fn seeds(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let seeds = dir.path().join("seeds");
+        std::fs::create_dir(&seeds).unwrap();
+        for (path, text) in files {
+            let path = seeds.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        (dir, seeds)
+    }
+
+    fn article(index: &SeedIndex, relative: &str) -> Arc<Article> {
+        let record = &index.records[relative];
+        Arc::clone(&record.article.as_ref().expect("published").article)
+    }
+
+    fn set_mtime(path: &Path, seconds_later: u64) {
+        let modified = std::fs::metadata(path).unwrap().modified().unwrap();
+        let later = modified + Duration::from_secs(seconds_later);
+        filetime::set_file_mtime(path, FileTime::from_system_time(later)).unwrap();
+    }
+
+    #[test]
+    fn rescan_reads_every_seed_once_and_then_only_what_changed() {
+        let (_dir, seeds) = seeds(&[
+            ("a.txt", &seed("Alpha", "a")),
+            ("sub/b.txt", &seed("Beta", "b")),
+            ("broken.txt", "A title and nothing else\n"),
+            ("notes.json", "{}"),
+            (".hidden.txt", &seed("Hidden", "hidden")),
+        ]);
+        let config = config("Kyiv");
+        let mut index = SeedIndex::new(seeds.clone());
+        assert_eq!(index.rescan(&config).unwrap(), 3);
+        assert_eq!(index.len(), 3);
+        let ingested = index.ingested();
+        assert_eq!(ingested.articles.len(), 2);
+        let errors: Vec<_> = ingested
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].path.ends_with("seeds/broken.txt"), "{errors:?}");
+
+        assert_eq!(index.rescan(&config).unwrap(), 0);
+        std::fs::write(seeds.join("sub/b.txt"), seed("Beta, longer", "b")).unwrap();
+        std::fs::remove_file(seeds.join("a.txt")).unwrap();
+        std::fs::write(seeds.join("c.txt"), seed("Gamma", "c")).unwrap();
+        assert_eq!(index.rescan(&config).unwrap(), 3);
+        assert_eq!(index.len(), 3);
+        assert_eq!(index.rescan(&config).unwrap(), 0);
+    }
+
+    #[test]
+    fn touch_or_an_identical_write_changes_nothing_and_keeps_the_article() {
+        let text = seed("Alpha", "a");
+        let (_dir, seeds) = seeds(&[("a.txt", &text)]);
+        let path = seeds.join("a.txt");
+        let config = config("Kyiv");
+        let mut index = SeedIndex::new(seeds.clone());
+        index.rescan(&config).unwrap();
+        let before = article(&index, "a.txt");
+
+        set_mtime(&path, 5);
+        assert_eq!(index.refresh(&config, std::slice::from_ref(&path)), 0);
+        assert!(Arc::ptr_eq(&before, &article(&index, "a.txt")));
+        // The new time is remembered, so a rescan does not read it again.
+        let modified = std::fs::metadata(&path).unwrap().modified().ok();
+        assert_eq!(index.records["a.txt"].modified, modified);
+        assert_eq!(index.rescan(&config).unwrap(), 0);
+
+        std::fs::write(&path, &text).unwrap();
+        set_mtime(&path, 10);
+        assert_eq!(index.refresh(&config, std::slice::from_ref(&path)), 0);
+        // A rescan reads a file whose time moved, and finds the same bytes.
+        set_mtime(&path, 10);
+        assert_eq!(index.rescan(&config).unwrap(), 0);
+        assert!(Arc::ptr_eq(&before, &article(&index, "a.txt")));
+
+        // Catalogs built from the index share the very same article.
+        let ingested = index.ingested();
+        assert!(Arc::ptr_eq(&before, &ingested.articles[0].article));
+    }
+
+    #[test]
+    fn refresh_sees_a_same_size_write_that_kept_the_time() {
+        let (_dir, seeds) = seeds(&[("a.txt", &seed("Alpha", "a"))]);
+        let path = seeds.join("a.txt");
+        let config = config("Kyiv");
+        let mut index = SeedIndex::new(seeds.clone());
+        index.rescan(&config).unwrap();
+        let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+        std::fs::write(&path, seed("Omega", "a")).unwrap();
+        filetime::set_file_mtime(&path, FileTime::from_system_time(modified)).unwrap();
+
+        // A rescan trusts size and time; the watcher's path is read again.
+        assert_eq!(index.rescan(&config).unwrap(), 0);
+        assert_eq!(index.refresh(&config, std::slice::from_ref(&path)), 1);
+        assert_eq!(article(&index, "a.txt").title, "Omega");
+    }
+
+    #[test]
+    fn refresh_of_a_deleted_folder_forgets_everything_under_it() {
+        let (_dir, seeds) = seeds(&[
+            ("sub/one.txt", &seed("One", "one")),
+            ("sub/deeper/two.txt", &seed("Two", "two")),
+            ("sub/broken.txt", ""),
+            // Same leading characters as the folder, not under it.
+            ("subway.txt", &seed("Subway", "subway")),
+            ("sub.txt", &seed("Sub", "sub")),
+        ]);
+        let config = config("Kyiv");
+        let mut index = SeedIndex::new(seeds.clone());
+        assert_eq!(index.rescan(&config).unwrap(), 5);
+
+        std::fs::remove_dir_all(seeds.join("sub")).unwrap();
+        // A watcher names the folder and, often, the files in it too.
+        let paths = [seeds.join("sub/one.txt"), seeds.join("sub")];
+        assert_eq!(index.refresh(&config, &paths), 3);
+        let left: Vec<&String> = index.records.keys().collect();
+        assert_eq!(left, ["sub.txt", "subway.txt"]);
+        assert_eq!(index.ingested().articles.len(), 2);
+        assert_eq!(index.refresh(&config, &paths), 0);
+    }
+
+    #[test]
+    fn refresh_of_a_folder_moved_in_reads_everything_in_it() {
+        let (dir, seeds) = seeds(&[("a.txt", &seed("Alpha", "a"))]);
+        let config = config("Kyiv");
+        let mut index = SeedIndex::new(seeds.clone());
+        index.rescan(&config).unwrap();
+        let outside = dir.path().join("desk");
+        std::fs::create_dir_all(outside.join("deeper")).unwrap();
+        std::fs::write(outside.join("one.txt"), seed("One", "one")).unwrap();
+        std::fs::write(outside.join("deeper/two.txt"), seed("Two", "two")).unwrap();
+        std::fs::rename(&outside, seeds.join("desk")).unwrap();
+
+        assert_eq!(index.refresh(&config, &[seeds.join("desk")]), 2);
+        assert_eq!(index.ingested().articles.len(), 3);
+    }
+
+    #[test]
+    fn paths_outside_the_seeds_folder_are_ignored() {
+        let (dir, seeds) = seeds(&[("a.txt", &seed("Alpha", "a"))]);
+        let config = config("Kyiv");
+        let mut index = SeedIndex::new(seeds.clone());
+        index.rescan(&config).unwrap();
+        let outside = dir.path().join("seeds-old");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("x.txt"), seed("Outside", "x")).unwrap();
+        std::fs::write(dir.path().join("y.txt"), seed("Beside", "y")).unwrap();
+        std::fs::write(seeds.join(".hidden.txt"), seed("Hidden", "h")).unwrap();
+
+        let paths = [
+            outside.join("x.txt"),
+            outside.clone(),
+            dir.path().join("y.txt"),
+            dir.path().to_path_buf(),
+            seeds.join("../y.txt"),
+            seeds.join(".."),
+            seeds.join("../seeds-old"),
+            seeds.join(".hidden.txt"),
+            PathBuf::from("/"),
+        ];
+        assert_eq!(index.refresh(&config, &paths), 0);
+        let known: Vec<&String> = index.records.keys().collect();
+        assert_eq!(known, ["a.txt"]);
+        assert_eq!(index.ingested().articles.len(), 1);
+    }
+
+    #[test]
+    fn reparse_after_a_config_change_reads_everything_again() {
+        let (_dir, seeds) = seeds(&[
+            ("a.txt", &seed("Alpha", "a")),
+            ("sub/b.txt", &seed("Beta", "b")),
+            ("broken.txt", "A title and nothing else\n"),
+        ]);
+        let kyiv = config("Kyiv");
+        let mut index = SeedIndex::new(seeds.clone());
+        index.rescan(&kyiv).unwrap();
+        let before = article(&index, "a.txt");
+        assert_eq!(
+            &*index.records["a.txt"].article.as_ref().unwrap().topics,
+            [0]
+        );
+
+        let lviv = config("Lviv");
+        assert_eq!(index.reparse(&lviv).unwrap(), 3);
+        assert!(!Arc::ptr_eq(&before, &article(&index, "a.txt")));
+        for indexed in index.ingested().articles {
+            assert!(indexed.topics.is_empty(), "{:?}", indexed.article.title);
+        }
+        assert_eq!(index.rescan(&lviv).unwrap(), 0);
+    }
 }

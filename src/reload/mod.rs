@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use notify::{RecursiveMode, Watcher as _};
 
+use crate::catalog::Compression;
 use crate::config::Config;
 use crate::error::Result;
 use crate::http::{ReloadStatus, State};
@@ -70,7 +71,14 @@ impl Reloader {
         let mut index = SeedIndex::new(seeds_dir);
         index.rescan(&config)?;
         let ingested = index.ingested();
-        let catalog = publish::assemble(&config, &ingested.articles, ingested.diagnostics, 1, None);
+        let catalog = publish::assemble(
+            &config,
+            &ingested.articles,
+            ingested.diagnostics,
+            1,
+            None,
+            Compression::On,
+        );
         let state = State::new(catalog, &config.http);
         state.report_reload(ReloadStatus {
             last_reload: Some(now()),
@@ -148,6 +156,7 @@ impl Reloader {
                 ingested.diagnostics,
                 previous.generation + 1,
                 Some(&previous),
+                Compression::On,
             );
             for diagnostic in catalog.diagnostics.iter().filter(|d| d.is_error()) {
                 tracing::warn!("rejected: {diagnostic}");
@@ -245,20 +254,26 @@ pub fn watch(mut reloader: Reloader) -> notify::Result<Watch> {
 
     #[cfg(unix)]
     if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        let hangups = sender.clone();
-        runtime.spawn(async move {
-            use tokio::signal::unix::{signal, SignalKind};
-            let Ok(mut hangup) = signal(SignalKind::hangup()) else {
-                tracing::error!("cannot listen for SIGHUP; reload by touching a seed instead");
-                return;
-            };
-            while hangup.recv().await.is_some() {
-                tracing::info!("SIGHUP: reloading everything");
-                if hangups.send(Trigger::Everything).is_err() {
-                    break;
-                }
+        use tokio::signal::unix::{signal, SignalKind};
+        // Registered here, not in the task: until it is, SIGHUP terminates
+        // the process, and the server announces it listens as soon as this
+        // returns (before a spawned task need have run).
+        match signal(SignalKind::hangup()) {
+            Ok(mut hangup) => {
+                let hangups = sender.clone();
+                runtime.spawn(async move {
+                    while hangup.recv().await.is_some() {
+                        tracing::info!("SIGHUP: reloading everything");
+                        if hangups.send(Trigger::Everything).is_err() {
+                            break;
+                        }
+                    }
+                });
             }
-        });
+            Err(error) => tracing::error!(
+                "cannot listen for SIGHUP ({error}); reload by touching a seed instead"
+            ),
+        }
     }
 
     Ok(Watch {

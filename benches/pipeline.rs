@@ -1,0 +1,116 @@
+//! Micro-benchmarks of each pipeline stage: `cargo bench --bench pipeline`.
+//!
+//! Articles are variations of the shipped sample (its text with another
+//! title, date and canonical URL), so every stage sees realistic text. The
+//! figures go into BENCHMARKS.md; none is asserted anywhere.
+
+use std::path::Path;
+
+use divan::{black_box, Bencher};
+use tidings::catalog::Compression;
+use tidings::config::Config;
+use tidings::ingest::SeedParser;
+use tidings::model::Article;
+use tidings::publish::{self, site_view};
+use tidings::render;
+
+const SAMPLE: &str = include_str!("../seeds/000_ac2916338c6b5aee.txt");
+const CONFIG: &str = include_str!("../config/tidings.toml");
+
+fn main() {
+    divan::main();
+}
+
+fn config(max_entries: usize) -> Config {
+    let mut config = Config::parse(CONFIG, Path::new("config/tidings.toml")).unwrap();
+    config.site.max_entries = max_entries;
+    config
+}
+
+/// The sample seed as the `index`-th article: its own title, day and URL.
+fn seed(index: usize) -> String {
+    let day = 1 + index % 28;
+    let month = ["January", "March", "May", "July", "September", "November"][index % 6];
+    let year = 2020 + index % 5;
+    SAMPLE
+        .replacen("Putin Ready", &format!("Report {index}: Putin Ready"), 1)
+        .replace("May 24, 2024", &format!("{month} {day}, {year}"))
+        .replace("-a85215", &format!("-a{index}"))
+}
+
+fn articles(count: usize, config: &Config) -> Vec<Article> {
+    let parser = SeedParser::new(config);
+    (0..count)
+        .map(|i| {
+            let path = format!("seeds/{i}.txt");
+            parser
+                .parse(&path, &format!("{i}.txt"), seed(i).as_bytes())
+                .0
+                .unwrap()
+        })
+        .collect()
+}
+
+#[divan::bench]
+fn parse_one_seed(bencher: Bencher) {
+    let config = config(50);
+    let parser = SeedParser::new(&config);
+    let text = seed(7);
+    bencher.bench(|| parser.parse("seeds/7.txt", "7.txt", black_box(text.as_bytes())));
+}
+
+#[divan::bench]
+fn classify_one_article(bencher: Bencher) {
+    let config = config(50);
+    let article = &articles(1, &config)[0];
+    let matcher = tidings::topics::Matcher::new(&config.topics);
+    bencher.bench(|| matcher.classify(black_box(article)));
+}
+
+#[divan::bench(args = [50, 10_000])]
+fn render_rss(bencher: Bencher, entries: usize) {
+    let config = config(entries);
+    let articles = articles(entries, &config);
+    let site = site_view(&config, &articles);
+    bencher.bench(|| render::rss::render_rss(black_box(&site.feeds[0])));
+}
+
+#[divan::bench(args = [50, 10_000])]
+fn render_atom(bencher: Bencher, entries: usize) {
+    let config = config(entries);
+    let articles = articles(entries, &config);
+    let site = site_view(&config, &articles);
+    bencher.bench(|| render::atom::render_atom(black_box(&site.feeds[0])));
+}
+
+#[divan::bench(args = [50, 10_000])]
+fn render_json(bencher: Bencher, entries: usize) {
+    let config = config(entries);
+    let articles = articles(entries, &config);
+    let site = site_view(&config, &articles);
+    bencher.bench(|| render::json::render_json(black_box(&site.feeds[0])));
+}
+
+/// The whole catalog of 10,000 articles at 50 entries per feed, from parsed
+/// articles: sorting, classifying, rendering every document, and with
+/// compression also gzip and brotli of each.
+#[divan::bench(args = [false, true], sample_count = 10)]
+fn assemble_catalog_10k_articles(bencher: Bencher, compress: bool) {
+    let config = config(50);
+    let articles = articles(10_000, &config);
+    let compression = if compress {
+        Compression::On
+    } else {
+        Compression::Off
+    };
+    bencher.bench(|| {
+        publish::assemble(
+            &config,
+            black_box(&articles),
+            Vec::new(),
+            1,
+            None,
+            compression,
+        )
+    });
+}
