@@ -7,7 +7,9 @@
 //! A front-matter tag equal to the slug also places an article in a topic.
 //! Any `exclude` match keeps it out, tag or not.
 
-use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use hashbrown::{Equivalent, HashMap};
 
 use crate::config::Topic;
 use crate::model::Article;
@@ -15,16 +17,95 @@ use crate::model::Article;
 /// Lower-cased words of `text`: maximal runs of letters and digits. Every
 /// other character (space, punctuation, apostrophes) separates words.
 pub fn words(text: &str) -> Vec<String> {
-    split_words(&text.to_lowercase())
-        .map(str::to_owned)
-        .collect()
+    split_words(text).map(|w| lower(w).collect()).collect()
 }
 
-/// The words of already lower-cased text, borrowed.
-fn split_words(lower: &str) -> impl Iterator<Item = &str> {
-    lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
+/// The words of `text`, as written. ASCII bytes are classified by a byte
+/// test, other characters by `char::is_alphanumeric`.
+fn split_words(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let start = word_boundary(rest, false)?;
+        rest = &rest[start..];
+        let end = word_boundary(rest, true).unwrap_or(rest.len());
+        let (word, after) = rest.split_at(end);
+        rest = after;
+        Some(word)
+    })
+}
+
+/// Byte offset of the first character of `text` that is (`inside` false)
+/// or is not (`inside` true) part of a word.
+fn word_boundary(text: &str, inside: bool) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        let (is_word, width) = if byte.is_ascii() {
+            (byte.is_ascii_alphanumeric(), 1)
+        } else {
+            let c = text[at..].chars().next().expect("at is a char boundary");
+            (c.is_alphanumeric(), c.len_utf8())
+        };
+        if is_word != inside {
+            return Some(at);
+        }
+        at += width;
+    }
+    None
+}
+
+/// The characters of `word` in lower case, one by one, so that matching
+/// never allocates a lower-cased copy of an article.
+fn lower(word: &str) -> impl Iterator<Item = char> + '_ {
+    word.chars().flat_map(char::to_lowercase)
+}
+
+/// The first word of a phrase, stored lower-cased; hashed and compared by
+/// its characters, so that [`Folded`] finds it.
+#[derive(Debug, PartialEq, Eq)]
+struct Word(String);
+
+impl Hash for Word {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_lower(&self.0, state);
+    }
+}
+
+/// A word of an article, looked up as its lower-case form.
+struct Folded<'a>(&'a str);
+
+impl Hash for Folded<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_lower(self.0, state);
+    }
+}
+
+impl Equivalent<Word> for Folded<'_> {
+    fn equivalent(&self, key: &Word) -> bool {
+        if self.0.is_ascii() {
+            self.0.eq_ignore_ascii_case(&key.0)
+        } else {
+            lower(self.0).eq(key.0.chars())
+        }
+    }
+}
+
+/// Hashes the UTF-8 of `word` lower-cased, equal for a word and its stored
+/// lower-case form. Short ASCII words, nearly all of them, are lower-cased
+/// into a stack buffer; the rest into a `String`.
+fn hash_lower<H: Hasher>(word: &str, state: &mut H) {
+    let mut buffer = [0u8; 32];
+    if word.is_ascii() && word.len() <= buffer.len() {
+        let lowered = &mut buffer[..word.len()];
+        for (to, from) in lowered.iter_mut().zip(word.bytes()) {
+            *to = from.to_ascii_lowercase();
+        }
+        state.write(lowered);
+    } else {
+        state.write(lower(word).collect::<String>().as_bytes());
+    }
+    state.write_u8(0xff);
 }
 
 /// One keyword or exclude phrase, filed under its first word.
@@ -41,19 +122,19 @@ struct Rule {
 /// its words is looked up among the first words of all phrases.
 #[derive(Debug)]
 pub struct Matcher {
-    rules: HashMap<String, Vec<Rule>>,
+    rules: HashMap<Word, Vec<Rule>>,
     slugs: Vec<String>,
 }
 
 impl Matcher {
     pub fn new(topics: &[Topic]) -> Self {
-        let mut rules: HashMap<String, Vec<Rule>> = HashMap::new();
+        let mut rules: HashMap<Word, Vec<Rule>> = HashMap::new();
         for (topic, t) in topics.iter().enumerate() {
             let phrases = t.keywords.iter().map(|k| (k, false));
             for (phrase, exclude) in phrases.chain(t.exclude.iter().map(|k| (k, true))) {
                 let mut words = words(phrase).into_iter();
                 if let Some(first) = words.next() {
-                    rules.entry(first).or_default().push(Rule {
+                    rules.entry(Word(first)).or_default().push(Rule {
                         topic,
                         rest: words.collect(),
                         exclude,
@@ -79,17 +160,22 @@ impl Matcher {
             }
         }
         // Title and paragraphs separately, so a phrase never spans two.
+        let mut run: Vec<&str> = Vec::new();
         for text in std::iter::once(&article.title).chain(&article.paragraphs) {
-            let lower = text.to_lowercase();
-            let run: Vec<&str> = split_words(&lower).collect();
+            run.clear();
+            run.extend(split_words(text));
             for (at, word) in run.iter().enumerate() {
-                let Some(rules) = self.rules.get(*word) else {
+                let Some(rules) = self.rules.get(&Folded(word)) else {
                     continue;
                 };
                 for rule in rules {
                     let following = &run[at + 1..];
                     let whole = following.len() >= rule.rest.len()
-                        && rule.rest.iter().zip(following).all(|(a, b)| a == b);
+                        && rule
+                            .rest
+                            .iter()
+                            .zip(following)
+                            .all(|(want, word)| lower(word).eq(want.chars()));
                     if whole {
                         if rule.exclude {
                             excluded[rule.topic] = true;
@@ -171,6 +257,20 @@ mod tests {
         assert!(classify(&article("x", &["sea black"], &[]), &topics).is_empty());
         assert!(classify(&article("x", &["It was black.", "Sea."], &[]), &topics).is_empty());
         assert!(classify(&article("x", &["Black Seas"], &[]), &topics).is_empty());
+    }
+
+    #[test]
+    fn non_ascii_keywords_match_in_any_case() {
+        let topics = [topic("kyiv", &["Київ", "Straße"], &[])];
+        assert_eq!(
+            classify(&article("x", &["У КИЇВІ та КИЇВ."], &[]), &topics),
+            ["kyiv"]
+        );
+        assert_eq!(
+            classify(&article("STRASSE? no: STRAßE", &["y"], &[]), &topics),
+            ["kyiv"]
+        );
+        assert!(classify(&article("x", &["Київщина"], &[]), &topics).is_empty());
     }
 
     #[test]

@@ -3,20 +3,18 @@
 //! HTTP client (reqwest) and, where a client would normalise the path, by
 //! raw HTTP/1.1 over TCP. Every wait is bounded and every child is killed.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+mod common;
+
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, ACCEPT_ENCODING, IF_MODIFIED_SINCE, IF_NONE_MATCH};
+use reqwest::header::{ACCEPT_ENCODING, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use reqwest::{Method, StatusCode};
 
-const TIMEOUT: Duration = Duration::from_secs(10);
-/// Start-up publishes the catalog (brotli at quality 11, in a debug build).
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+use common::{
+    collect_stderr, gunzip, header, raw_client, unbrotli, wait_bounded, Server, Site, TIMEOUT,
+};
 
 /// Every document of the repository's layout (topics `ukraine`, `russia`)
 /// with its content type.
@@ -38,185 +36,6 @@ const DOCUMENTS: &[(&str, &str)] = &[
     ("/feeds/russia.json", "application/feed+json; charset=utf-8"),
     ("/feeds.opml", "text/x-opml; charset=utf-8"),
 ];
-
-/// A copy of `seeds/` and `config/` that the server reads.
-struct Site {
-    dir: tempfile::TempDir,
-}
-
-impl Site {
-    fn new() -> Self {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let dir = tempfile::tempdir().unwrap();
-        for folder in ["seeds", "config"] {
-            copy_dir(&root.join(folder), &dir.path().join(folder));
-        }
-        Self { dir }
-    }
-
-    fn command(&self, listen: &str) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_tidings"));
-        command
-            .current_dir(self.dir.path())
-            .args(["--config", "config/tidings.toml", "--seeds", "seeds"])
-            .args(["serve", "--listen", listen])
-            .env_remove("TIDINGS_CONFIG")
-            .env_remove("TIDINGS_SEEDS")
-            .env_remove("TIDINGS_LISTEN")
-            .env("RUST_LOG", "info,tidings=debug")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        command
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// A running `tidings serve`; killed when dropped.
-struct Server {
-    child: Child,
-    /// `http://127.0.0.1:PORT`
-    base: String,
-    address: String,
-    log: Arc<Mutex<Vec<String>>>,
-    _site: Site,
-}
-
-impl Server {
-    fn start() -> Self {
-        Self::start_with(Site::new())
-    }
-
-    fn start_with(site: Site) -> Self {
-        let mut child = site.command("127.0.0.1:0").spawn().unwrap();
-        let (log, lines) = collect_stderr(&mut child);
-        let deadline = Instant::now() + START_TIMEOUT;
-        let address = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match lines.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(rest) = line.split("listening on http://").nth(1) {
-                        break rest.split_whitespace().next().unwrap().to_string();
-                    }
-                }
-                Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!(
-                        "no `listening on` line in time; log:\n{}",
-                        log.lock().unwrap().join("\n")
-                    );
-                }
-            }
-        };
-        Self {
-            child,
-            base: format!("http://{address}"),
-            address,
-            log,
-            _site: site,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-
-    /// Sends a signal and waits (bounded) for the exit.
-    fn signal(&mut self, signal: &str) -> ExitStatus {
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        wait_bounded(&mut self.child, TIMEOUT)
-            .unwrap_or_else(|| panic!("no exit after SIG{signal}"))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Reads the child's stderr on a thread: every line into the shared log and
-/// down the channel.
-fn collect_stderr(child: &mut Child) -> (Arc<Mutex<Vec<String>>>, mpsc::Receiver<String>) {
-    let stderr = child.stderr.take().unwrap();
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let (tx, rx) = mpsc::channel();
-    let shared = Arc::clone(&log);
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            shared.lock().unwrap().push(line.clone());
-            let _ = tx.send(line);
-        }
-    });
-    (log, rx)
-}
-
-fn wait_bounded(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
-}
-
-/// A client that leaves bodies as sent (no decompression, no
-/// Accept-Encoding of its own).
-fn raw_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_gzip()
-        .no_brotli()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(TIMEOUT)
-        .build()
-        .unwrap()
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).map(|v| v.to_str().unwrap())
-}
-
-fn gunzip(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_end(&mut out)
-        .unwrap();
-    out
-}
-
-fn unbrotli(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    brotli::Decompressor::new(bytes, 4096)
-        .read_to_end(&mut out)
-        .unwrap();
-    out
-}
 
 /// One request with an exact request target, over a fresh connection; the
 /// status and everything after the status line.
@@ -611,7 +430,7 @@ async fn traversal_and_junk_paths_are_404_and_read_nothing() {
 #[tokio::test]
 async fn rejected_seeds_are_logged_and_reported_while_the_rest_is_served() {
     let site = Site::new();
-    let seeds = site.dir.path().join("seeds");
+    let seeds = site.seeds();
     std::fs::write(seeds.join("binary.txt"), b"\x00\x01\x02\xff\xfe garbage").unwrap();
     std::fs::write(
         seeds.join("undated.txt"),
