@@ -18,6 +18,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod http;
+pub mod index;
 pub mod ingest;
 pub mod layout;
 pub mod model;

@@ -7,6 +7,7 @@
 //! the wire and on disk are the same.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -15,7 +16,7 @@ use crate::catalog::{Catalog, Compression, Document};
 use crate::config::{Config, ALL_SLUG};
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
-use crate::ingest;
+use crate::index::SeedIndex;
 use crate::layout::{self, Format};
 use crate::model::Article;
 use crate::render::{self, Category, Entry, FeedView, SiteView};
@@ -28,15 +29,44 @@ pub fn publish(
     generation: u64,
     compression: Compression,
 ) -> Result<Catalog> {
-    let ingested = ingest::load(seeds_dir, config)?;
-    Ok(assemble(
+    let mut index = SeedIndex::new(seeds_dir.to_path_buf());
+    index.rescan(config)?;
+    Ok(assemble_index(
         config,
-        &ingested.articles,
-        ingested.diagnostics,
+        &mut index,
         generation,
         None,
         compression,
     ))
+}
+
+/// Renders the catalog of an index: finds the articles some document shows,
+/// has the index load their bodies, then renders (see [`assemble`]).
+pub fn assemble_index(
+    config: &Config,
+    index: &mut SeedIndex,
+    generation: u64,
+    previous: Option<&Catalog>,
+    compression: Compression,
+) -> Catalog {
+    let ingested = index.ingested();
+    let site = site_view(config, &ingested.articles);
+    let shown: HashSet<&str> = site
+        .feeds
+        .iter()
+        .flat_map(|feed| &feed.entries)
+        .map(|entry| entry.article.source.as_str())
+        .collect();
+    index.hydrate(config, &shown);
+    drop(site);
+    assemble(
+        config,
+        &ingested.articles,
+        ingested.diagnostics,
+        generation,
+        previous,
+        compression,
+    )
 }
 
 /// A rendered document before it gets its validators and variants.
@@ -199,13 +229,12 @@ impl Placed for Article {
 /// configured topics in file order.
 pub fn site_view<'a, P: Placed>(config: &'a Config, articles: &'a [P]) -> SiteView<'a> {
     let matcher = Matcher::new(&config.topics);
-    let mut order: Vec<(&'a Article, Cow<'a, [usize]>)> = articles
+    let placed: Vec<(&'a Article, Cow<'a, [usize]>)> = articles
         .iter()
         .map(|placed| (placed.article(), placed.topics(&matcher)))
         .collect();
-    order.sort_by(|(a, _), (b, _)| newest_first(a, b));
 
-    let newest = order
+    let newest = placed
         .iter()
         .map(|(a, _)| a.updated)
         .max()
@@ -224,17 +253,27 @@ pub fn site_view<'a, P: Placed>(config: &'a Config, articles: &'a [P]) -> SiteVi
                 title: String,
                 description: String,
                 member: &dyn Fn(&[usize]) -> bool| {
-        let mut total = 0;
-        let mut entries: Vec<Entry<'a>> = Vec::new();
-        for (article, topics) in order.iter().filter(|(_, topics)| member(topics)) {
-            total += 1;
-            if entries.len() < config.site.max_entries {
-                entries.push(Entry {
-                    article,
-                    categories: categories(topics),
-                });
-            }
+        // Only the newest `max_entries` are sorted: selecting them is linear,
+        // so a feed of an archive of 100,000 articles costs little more than
+        // one of 50.
+        let mut members: Vec<&(&'a Article, Cow<'a, [usize]>)> =
+            placed.iter().filter(|(_, topics)| member(topics)).collect();
+        let total = members.len();
+        let order =
+            |a: &&(&Article, Cow<[usize]>), b: &&(&Article, Cow<[usize]>)| newest_first(a.0, b.0);
+        let max = config.site.max_entries;
+        if members.len() > max {
+            members.select_nth_unstable_by(max - 1, order);
+            members.truncate(max);
         }
+        members.sort_by(order);
+        let entries: Vec<Entry<'a>> = members
+            .into_iter()
+            .map(|(article, topics)| Entry {
+                article,
+                categories: categories(topics),
+            })
+            .collect();
         let updated = entries
             .iter()
             .map(|e| e.article.updated)

@@ -103,3 +103,58 @@ fn new_bytes_with_the_same_dates_get_a_later_last_modified() {
         );
     }
 }
+
+/// With more articles than the feeds can show, the index keeps bodies only
+/// for shown articles and loads them before rendering; the documents must be
+/// exactly those of a pipeline that holds every article whole.
+#[test]
+fn loading_only_shown_bodies_renders_the_same_documents() {
+    let seeds = tempfile::tempdir().unwrap();
+    for day in 1..=20 {
+        seed(
+            seeds.path(),
+            &format!("{day:02}.txt"),
+            &format!("Day {day}"),
+            &format!("2024-05-{day:02}"),
+        );
+    }
+    let config = config(&CONFIG.replace("[site]", "[site]\nmax_entries = 3"));
+
+    let whole = rebuild(&config, seeds.path(), None);
+    let mut index = tidings::index::SeedIndex::new(seeds.path().to_path_buf());
+    index.rescan(&config).unwrap();
+    let light = publish::assemble_index(
+        &config,
+        &mut index,
+        1,
+        None,
+        tidings::catalog::Compression::On,
+    );
+
+    assert_eq!(whole.len(), light.len());
+    for (path, document) in whole.documents() {
+        assert_eq!(Some(document), light.get(path), "{path}");
+    }
+    let atom = String::from_utf8(whole.get("/feeds/all.atom").unwrap().identity.to_vec()).unwrap();
+    assert!(
+        atom.contains("Day 20") && atom.contains("A paragraph about Ukraine."),
+        "{atom}"
+    );
+    assert!(!atom.contains("Day 17"), "{atom}");
+
+    // A later build where another article becomes shown loads its body too.
+    std::fs::remove_file(seeds.path().join("20.txt")).unwrap();
+    index.refresh(&config, &[seeds.path().join("20.txt")]);
+    let after = publish::assemble_index(
+        &config,
+        &mut index,
+        2,
+        Some(&light),
+        tidings::catalog::Compression::On,
+    );
+    let atom = String::from_utf8(after.get("/feeds/all.atom").unwrap().identity.to_vec()).unwrap();
+    assert!(atom.contains("Day 17"), "{atom}");
+    // Every entry's content, not only its summary, holds the body.
+    let bodies = atom.matches("&lt;p&gt;A paragraph about Ukraine.&lt;/p&gt;");
+    assert_eq!(bodies.count(), 3, "{atom}");
+}

@@ -18,8 +18,6 @@
 //!   `/healthz`; the catalog keeps being built with the last good config, so
 //!   editors' new articles still go live while the operator fixes it.
 
-mod index;
-
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -32,7 +30,7 @@ use crate::error::Result;
 use crate::http::{ReloadStatus, State};
 use crate::publish;
 
-pub use index::{Indexed, SeedIndex};
+use crate::index::SeedIndex;
 
 /// A batch of events closes after this long without another.
 pub const QUIET: Duration = Duration::from_millis(50);
@@ -70,15 +68,7 @@ impl Reloader {
     pub fn start(config: Config, config_path: PathBuf, seeds_dir: PathBuf) -> Result<Self> {
         let mut index = SeedIndex::new(seeds_dir);
         index.rescan(&config)?;
-        let ingested = index.ingested();
-        let catalog = publish::assemble(
-            &config,
-            &ingested.articles,
-            ingested.diagnostics,
-            1,
-            None,
-            Compression::On,
-        );
+        let catalog = publish::assemble_index(&config, &mut index, 1, None, Compression::On);
         let state = State::new(catalog, &config.http);
         state.report_reload(ReloadStatus {
             last_reload: Some(now()),
@@ -149,11 +139,9 @@ impl Reloader {
         let previous = self.state.catalog();
         let mut generation = previous.generation;
         if changed > 0 || config_changed {
-            let ingested = self.index.ingested();
-            let catalog = publish::assemble(
+            let catalog = publish::assemble_index(
                 &self.config,
-                &ingested.articles,
-                ingested.diagnostics,
+                &mut self.index,
                 previous.generation + 1,
                 Some(&previous),
                 Compression::On,

@@ -1,4 +1,4 @@
-//! The seeds of a running server, kept parsed between reloads.
+//! The seeds, kept parsed and classified between builds of the catalog.
 //!
 //! A reload must cost what changed, not what exists. The index remembers
 //! every seed file with its size, modification time and a digest of its
@@ -7,11 +7,18 @@
 //! event, compares sizes and times of every file), and parses only files
 //! whose bytes changed: an editor saving a file unchanged, or `touch`, costs a
 //! read and a hash.
+//!
+//! Memory must not grow with the archive either. When there are more
+//! articles than the feeds can show (`max_entries` times the number of
+//! feeds), the index keeps each article without its body (`content_html` and
+//! `paragraphs`, most of its size) and loads the bodies of the articles some
+//! document shows just before rendering ([`SeedIndex::hydrate`]). The static
+//! build and the server both go through here, so both stay small.
 
 use std::borrow::{Borrow, Cow};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use crate::config::Config;
@@ -23,22 +30,62 @@ use crate::publish::Placed;
 use crate::topics::Matcher;
 
 /// A parsed article and the topics it is in, shared between the index and
-/// the catalogs built from it.
+/// the article lists made from it.
 #[derive(Debug, Clone)]
 pub struct Indexed {
-    article: Arc<Article>,
+    /// Everything but, when bodies are kept only for shown articles, the
+    /// body.
+    head: Arc<Article>,
+    /// The whole article once it is loaded; shared, so that loading it
+    /// through the index shows in lists already made.
+    whole: Arc<OnceLock<Arc<Article>>>,
     topics: Arc<[usize]>,
+}
+
+impl Indexed {
+    fn new(article: Article, topics: Arc<[usize]>, keep_body: bool) -> Self {
+        let whole = Arc::new(OnceLock::new());
+        let head = if keep_body {
+            let article = Arc::new(article);
+            let _ = whole.set(Arc::clone(&article));
+            article
+        } else {
+            Arc::new(Article {
+                content_html: String::new(),
+                paragraphs: Vec::new(),
+                ..article
+            })
+        };
+        Self {
+            head,
+            whole,
+            topics,
+        }
+    }
+
+    fn has_body(&self) -> bool {
+        self.whole.get().is_some()
+    }
+
+    /// The same article without its body loaded.
+    fn without_body(&self) -> Self {
+        Self {
+            head: Arc::clone(&self.head),
+            whole: Arc::new(OnceLock::new()),
+            topics: Arc::clone(&self.topics),
+        }
+    }
 }
 
 impl Borrow<Article> for Indexed {
     fn borrow(&self) -> &Article {
-        &self.article
+        self.whole.get().unwrap_or(&self.head)
     }
 }
 
 impl Placed for Indexed {
     fn article(&self) -> &Article {
-        &self.article
+        self.borrow()
     }
 
     fn topics(&self, _: &Matcher) -> Cow<'_, [usize]> {
@@ -191,6 +238,35 @@ impl SeedIndex {
         ingested
     }
 
+    /// Loads the bodies of the articles at `shown` (paths under the seeds
+    /// folder) that are held without one, and, when there are more articles
+    /// than the feeds can show, lets go of every other body. The bodies
+    /// appear in the article lists already made by [`SeedIndex::ingested`].
+    /// A file that changed since it was indexed gives its new body; the
+    /// watcher's event for that change brings the rest up to date.
+    pub fn hydrate(&mut self, config: &Config, shown: &HashSet<&str>) {
+        let parser = SeedParser::new(config);
+        let light = self.records.len() > showable(config);
+        for (relative, record) in &mut self.records {
+            let Some(indexed) = &mut record.article else {
+                continue;
+            };
+            let wanted = shown.contains(relative.as_str());
+            if wanted && !indexed.has_body() {
+                let full = self.seeds_dir.join(relative);
+                let bytes = ingest::read_seed(&full, &record.display, config.seeds.max_file_bytes);
+                let article = bytes
+                    .ok()
+                    .and_then(|bytes| parser.parse(&record.display, relative, &bytes).0);
+                if let Some(article) = article {
+                    let _ = indexed.whole.set(Arc::new(article));
+                }
+            } else if !wanted && light && indexed.has_body() {
+                *indexed = indexed.without_body();
+            }
+        }
+    }
+
     /// Forgets records under `under` that `files` (a listing of it) lacks.
     fn forget_missing(&mut self, under: &str, files: &[SeedFile]) -> usize {
         let present: std::collections::HashSet<&str> =
@@ -249,6 +325,7 @@ impl SeedIndex {
         }
         let parser = SeedParser::new(config);
         let matcher = Matcher::new(&config.topics);
+        let keep_bodies = self.records.len() + candidates.len() <= showable(config);
         let seeds_dir = self.seeds_dir.as_path();
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let chunk = candidates.len().div_ceil(threads).max(64);
@@ -261,7 +338,8 @@ impl SeedIndex {
                         scope.spawn(move || {
                             part.iter()
                                 .map(|c| {
-                                    let record = examine(parser, matcher, config, seeds_dir, c);
+                                    let record =
+                                        examine(parser, matcher, config, seeds_dir, c, keep_bodies);
                                     (c.file.relative.clone(), record, c.len, c.modified)
                                 })
                                 .collect::<Vec<_>>()
@@ -300,6 +378,7 @@ fn examine(
     config: &Config,
     seeds_dir: &Path,
     candidate: &Candidate,
+    keep_body: bool,
 ) -> Option<Record> {
     let display = ingest::display_path(seeds_dir, &candidate.file.relative);
     let record = |digest, article, diagnostics| Record {
@@ -317,14 +396,23 @@ fn examine(
                 return None;
             }
             let (article, diagnostics) = parser.parse(&display, &candidate.file.relative, &bytes);
-            let article = article.map(|article| Indexed {
-                topics: matcher.classify(&article).into(),
-                article: Arc::new(article),
+            let article = article.map(|article| {
+                let topics = matcher.classify(&article).into();
+                Indexed::new(article, topics, keep_body)
             });
             Some(record(Some(digest), article, diagnostics))
         }
         Err(rejected) => Some(record(None, None, vec![rejected])),
     }
+}
+
+/// How many articles the feeds can show at most: above this, bodies are
+/// loaded only for the articles shown.
+fn showable(config: &Config) -> usize {
+    config
+        .site
+        .max_entries
+        .saturating_mul(config.topics.len() + 1)
 }
 
 /// `path` under `root`, with `/` separators; `None` outside it.
@@ -375,7 +463,7 @@ mod tests {
 
     fn article(index: &SeedIndex, relative: &str) -> Arc<Article> {
         let record = &index.records[relative];
-        Arc::clone(&record.article.as_ref().expect("published").article)
+        Arc::clone(&record.article.as_ref().expect("published").head)
     }
 
     fn set_mtime(path: &Path, seconds_later: u64) {
@@ -444,7 +532,7 @@ mod tests {
 
         // Catalogs built from the index share the very same article.
         let ingested = index.ingested();
-        assert!(Arc::ptr_eq(&before, &ingested.articles[0].article));
+        assert!(Arc::ptr_eq(&before, &ingested.articles[0].head));
     }
 
     #[test]
@@ -553,7 +641,7 @@ mod tests {
         assert_eq!(index.reparse(&lviv).unwrap(), 3);
         assert!(!Arc::ptr_eq(&before, &article(&index, "a.txt")));
         for indexed in index.ingested().articles {
-            assert!(indexed.topics.is_empty(), "{:?}", indexed.article.title);
+            assert!(indexed.topics.is_empty(), "{:?}", indexed.head.title);
         }
         assert_eq!(index.rescan(&lviv).unwrap(), 0);
     }
