@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -95,50 +96,34 @@ pub fn assemble<P: Placed>(
     compression: Compression,
 ) -> Catalog {
     let site = site_view(config, articles);
-    let mut rendered = Vec::with_capacity(site.feeds.len() * 4 + 2);
+    let mut jobs: Vec<Job<'_, '_>> = Vec::with_capacity(site.feeds.len() * 4 + 2);
     for feed in &site.feeds {
-        let updated = feed.updated.to_utc();
-        for format in Format::ALL {
-            let text = match format {
-                Format::Rss => render::rss::render_rss(feed),
-                Format::Atom => render::atom::render_atom(feed),
-                Format::Json => render::json::render_json(feed),
-            };
-            rendered.push(Rendered {
-                path: layout::feed_path(feed.slug, format),
-                content_type: format.content_type(),
-                cross_origin: true,
-                text,
-                updated,
-            });
-        }
+        jobs.extend(Format::ALL.map(|format| Job::Feed(feed, format)));
         if feed.slug != ALL_SLUG {
-            rendered.push(Rendered {
-                path: layout::topic_page_path(feed.slug),
-                content_type: layout::HTML_CONTENT_TYPE,
-                cross_origin: false,
-                text: render::html::render_topic_page(&site, feed),
-                updated,
-            });
+            jobs.push(Job::TopicPage(feed));
         }
     }
-    let site_updated = site.feeds[0].updated.to_utc();
-    rendered.push(Rendered {
-        path: layout::HOME_PATH.to_string(),
-        content_type: layout::HTML_CONTENT_TYPE,
-        cross_origin: false,
-        text: render::html::render_home(&site),
-        updated: site_updated,
-    });
-    rendered.push(Rendered {
-        path: layout::OPML_PATH.to_string(),
-        content_type: layout::OPML_CONTENT_TYPE,
-        cross_origin: true,
-        text: render::opml::render_opml(&site),
-        updated: site_updated,
-    });
+    jobs.extend([Job::Home, Job::Opml]);
 
-    let documents = finish(rendered, previous, compression);
+    // Each document is rendered, compared with its previous version and
+    // compressed by whichever core is free.
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+            done.push(complete(job.render(&site), previous, compression));
+        }
+        done
+    };
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let documents: Vec<(String, Document)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+        let mut documents = work();
+        for helper in helpers {
+            documents.extend(helper.join().expect("rendering does not panic"));
+        }
+        documents
+    });
     let mut catalog = Catalog::new(generation, articles.len(), diagnostics);
     for (path, document) in documents {
         catalog.insert(path, document);
@@ -146,64 +131,85 @@ pub fn assemble<P: Placed>(
     catalog
 }
 
-/// Gives every rendered document its validators and compressed variants,
-/// reusing the previous catalog's where the bytes are the same, and
-/// compressing the rest on every core.
-fn finish(
-    rendered: Vec<Rendered>,
+/// One document of the URL layout to render.
+#[derive(Debug, Clone, Copy)]
+enum Job<'s, 'a> {
+    Feed(&'s FeedView<'a>, Format),
+    TopicPage(&'s FeedView<'a>),
+    Home,
+    Opml,
+}
+
+impl Job<'_, '_> {
+    fn render(self, site: &SiteView<'_>) -> Rendered {
+        let site_updated = site.feeds[0].updated.to_utc();
+        match self {
+            Job::Feed(feed, format) => Rendered {
+                path: layout::feed_path(feed.slug, format),
+                content_type: format.content_type(),
+                cross_origin: true,
+                text: match format {
+                    Format::Rss => render::rss::render_rss(feed),
+                    Format::Atom => render::atom::render_atom(feed),
+                    Format::Json => render::json::render_json(feed),
+                },
+                updated: feed.updated.to_utc(),
+            },
+            Job::TopicPage(feed) => Rendered {
+                path: layout::topic_page_path(feed.slug),
+                content_type: layout::HTML_CONTENT_TYPE,
+                cross_origin: false,
+                text: render::html::render_topic_page(site, feed),
+                updated: feed.updated.to_utc(),
+            },
+            Job::Home => Rendered {
+                path: layout::HOME_PATH.to_string(),
+                content_type: layout::HTML_CONTENT_TYPE,
+                cross_origin: false,
+                text: render::html::render_home(site),
+                updated: site_updated,
+            },
+            Job::Opml => Rendered {
+                path: layout::OPML_PATH.to_string(),
+                content_type: layout::OPML_CONTENT_TYPE,
+                cross_origin: true,
+                text: render::opml::render_opml(site),
+                updated: site_updated,
+            },
+        }
+    }
+}
+
+/// Gives a rendered document its validators and compressed variants: the
+/// previous catalog's document as it was when the bytes are the same, else
+/// a new one whose Last-Modified is later than the previous one's.
+fn complete(
+    rendered: Rendered,
     previous: Option<&Catalog>,
     compression: Compression,
-) -> Vec<(String, Document)> {
-    let prior = |r: &Rendered| previous.and_then(|catalog| catalog.get(&r.path));
-    let (kept, changed): (Vec<_>, Vec<_>) = rendered.into_iter().partition(|r| {
-        prior(r).is_some_and(|doc| {
-            doc.content_type == r.content_type
-                && doc.digest == Document::digest_of(r.text.as_bytes())
-        })
-    });
-    let mut documents: Vec<(String, Document)> = kept
-        .iter()
-        .map(|r| {
-            (
-                r.path.clone(),
-                prior(r).expect("kept documents have a prior").clone(),
-            )
-        })
-        .collect();
-
-    let build = |r: Rendered| {
-        let last_modified = match prior(&r) {
-            Some(doc) => r.updated.max(doc.last_modified + TimeDelta::seconds(1)),
-            None => r.updated,
-        };
-        let document = Document::build(
-            r.content_type,
-            r.cross_origin,
-            r.text.into(),
-            last_modified,
-            compression,
-        );
-        (r.path, document)
-    };
-    let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    if workers < 2 || changed.len() < 2 {
-        documents.extend(changed.into_iter().map(build));
-    } else {
-        let mut queues: Vec<Vec<Rendered>> = (0..workers).map(|_| Vec::new()).collect();
-        for (i, r) in changed.into_iter().enumerate() {
-            queues[i % workers].push(r);
+) -> (String, Document) {
+    let prior = previous.and_then(|catalog| catalog.get(&rendered.path));
+    if let Some(prior) = prior {
+        if prior.content_type == rendered.content_type
+            && prior.digest == Document::digest_of(rendered.text.as_bytes())
+        {
+            return (rendered.path, prior.clone());
         }
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = queues
-                .into_iter()
-                .map(|queue| scope.spawn(|| queue.into_iter().map(build).collect::<Vec<_>>()))
-                .collect();
-            for handle in handles {
-                documents.extend(handle.join().expect("compression does not panic"));
-            }
-        });
     }
-    documents
+    let last_modified = match prior {
+        Some(prior) => rendered
+            .updated
+            .max(prior.last_modified + TimeDelta::seconds(1)),
+        None => rendered.updated,
+    };
+    let document = Document::build(
+        rendered.content_type,
+        rendered.cross_origin,
+        rendered.text.into(),
+        last_modified,
+        compression,
+    );
+    (rendered.path, document)
 }
 
 /// An article with the configured topics it is in. Plain articles are
