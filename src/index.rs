@@ -10,9 +10,9 @@
 //!
 //! Memory must not grow with the archive either. When there are more
 //! articles than the feeds can show (`max_entries` times the number of
-//! feeds), the index keeps each article without its body (`content_html` and
-//! `paragraphs`, most of its size) and loads the bodies of the articles some
-//! document shows just before rendering ([`SeedIndex::hydrate`]). The static
+//! feeds), the index keeps of each article only what choosing a feed's
+//! entries needs (id, path, dates, topics) and reads the articles some
+//! document shows again just before rendering ([`SeedIndex::hydrate`]). The static
 //! build and the server both go through here, so both stay small.
 
 use std::borrow::{Borrow, Cow};
@@ -33,8 +33,8 @@ use crate::topics::Matcher;
 /// the article lists made from it.
 #[derive(Debug, Clone)]
 pub struct Indexed {
-    /// Everything but, when bodies are kept only for shown articles, the
-    /// body.
+    /// The whole article, or, when bodies are kept only for shown articles,
+    /// just its id, source and dates.
     head: Arc<Article>,
     /// The whole article once it is loaded; shared, so that loading it
     /// through the index shows in lists already made.
@@ -50,11 +50,7 @@ impl Indexed {
             let _ = whole.set(Arc::clone(&article));
             article
         } else {
-            Arc::new(Article {
-                content_html: String::new(),
-                paragraphs: Vec::new(),
-                ..article
-            })
+            Arc::new(head_of(article))
         };
         Self {
             head,
@@ -63,17 +59,39 @@ impl Indexed {
         }
     }
 
-    fn has_body(&self) -> bool {
+    fn is_whole(&self) -> bool {
         self.whole.get().is_some()
     }
 
-    /// The same article without its body loaded.
+    /// The same article with only its head kept.
     fn without_body(&self) -> Self {
         Self {
-            head: Arc::clone(&self.head),
+            head: Arc::new(head_of(Article::clone(&self.head))),
             whole: Arc::new(OnceLock::new()),
             topics: Arc::clone(&self.topics),
         }
+    }
+}
+
+/// What choosing a feed's entries needs of an article (the id, for
+/// duplicates; the dates, for the order) and nothing else: the rest is read
+/// again if the article comes into a feed.
+fn head_of(article: Article) -> Article {
+    Article {
+        id: article.id,
+        source: article.source,
+        title: String::new(),
+        url: None,
+        published: article.published,
+        updated: article.updated,
+        caption: None,
+        paragraphs: Vec::new(),
+        related: Vec::new(),
+        content_html: String::new(),
+        summary: String::new(),
+        authors: Vec::new(),
+        tags: Vec::new(),
+        image: None,
     }
 }
 
@@ -252,7 +270,7 @@ impl SeedIndex {
                 continue;
             };
             let wanted = shown.contains(relative.as_str());
-            if wanted && !indexed.has_body() {
+            if wanted && !indexed.is_whole() {
                 let full = self.seeds_dir.join(relative);
                 let bytes = ingest::read_seed(&full, &record.display, config.seeds.max_file_bytes);
                 let article = bytes
@@ -261,7 +279,7 @@ impl SeedIndex {
                 if let Some(article) = article {
                     let _ = indexed.whole.set(Arc::new(article));
                 }
-            } else if !wanted && light && indexed.has_body() {
+            } else if !wanted && light && indexed.is_whole() {
                 *indexed = indexed.without_body();
             }
         }
