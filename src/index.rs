@@ -16,7 +16,7 @@
 //! build and the server both go through here, so both stay small.
 
 use std::borrow::{Borrow, Cow};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
@@ -129,6 +129,9 @@ pub struct SeedIndex {
     seeds_dir: PathBuf,
     /// By path under the seeds folder, `/` separators.
     records: BTreeMap<String, Record>,
+    /// Paths of the records whose article is held whole (when bodies are
+    /// kept only for shown articles, these are the ones to let go of).
+    whole: BTreeSet<String>,
     /// Folders the last full walk could not list.
     listing: Vec<Diagnostic>,
 }
@@ -151,6 +154,7 @@ impl SeedIndex {
         Self {
             seeds_dir,
             records: BTreeMap::new(),
+            whole: BTreeSet::new(),
             listing: Vec::new(),
         }
     }
@@ -185,6 +189,7 @@ impl SeedIndex {
     /// and with it how seeds are read (zone, base URL, size limit, topics).
     pub fn reparse(&mut self, config: &Config) -> Result<usize> {
         self.records.clear();
+        self.whole.clear();
         self.rescan(config)
     }
 
@@ -263,14 +268,17 @@ impl SeedIndex {
     /// A file that changed since it was indexed gives its new body; the
     /// watcher's event for that change brings the rest up to date.
     pub fn hydrate(&mut self, config: &Config, shown: &HashSet<&str>) {
+        // Only the shown articles and those held whole are visited, so the
+        // cost follows the feeds' size, not the archive's.
         let parser = SeedParser::new(config);
-        let light = self.records.len() > showable(config);
-        for (relative, record) in &mut self.records {
+        for relative in shown {
+            let Some(record) = self.records.get_mut(*relative) else {
+                continue;
+            };
             let Some(indexed) = &mut record.article else {
                 continue;
             };
-            let wanted = shown.contains(relative.as_str());
-            if wanted && !indexed.is_whole() {
+            if !indexed.is_whole() {
                 let full = self.seeds_dir.join(relative);
                 let bytes = ingest::read_seed(&full, &record.display, config.seeds.max_file_bytes);
                 let article = bytes
@@ -279,7 +287,27 @@ impl SeedIndex {
                 if let Some(article) = article {
                     let _ = indexed.whole.set(Arc::new(article));
                 }
-            } else if !wanted && light && indexed.is_whole() {
+            }
+            if indexed.is_whole() {
+                self.whole.insert((*relative).to_owned());
+            }
+        }
+        if self.records.len() <= showable(config) {
+            return;
+        }
+        let unshown: Vec<String> = self
+            .whole
+            .iter()
+            .filter(|relative| !shown.contains(relative.as_str()))
+            .cloned()
+            .collect();
+        for relative in unshown {
+            self.whole.remove(&relative);
+            if let Some(indexed) = self
+                .records
+                .get_mut(&relative)
+                .and_then(|r| r.article.as_mut())
+            {
                 *indexed = indexed.without_body();
             }
         }
@@ -373,6 +401,9 @@ impl SeedIndex {
         for (relative, record, len, modified) in results {
             match record {
                 Some(record) => {
+                    if record.article.as_ref().is_some_and(Indexed::is_whole) {
+                        self.whole.insert(relative.clone());
+                    }
                     self.records.insert(relative, record);
                     changed += 1;
                 }

@@ -48,7 +48,6 @@ mod markdown;
 mod text;
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -139,15 +138,16 @@ impl<A: Borrow<Article>> Ingested<A> {
         let mut files = files;
         files.sort_by(|a, b| a.0.cmp(&b.0));
         // Decide the winners first, borrowing ids, so that no id is copied.
-        let mut owners: HashMap<&ArticleId, usize> = HashMap::with_capacity(files.len());
+        let mut owners: hashbrown::HashMap<&ArticleId, usize> =
+            hashbrown::HashMap::with_capacity(files.len());
         let mut losers: Vec<(usize, usize)> = Vec::new();
         for (index, (_, article, _)) in files.iter().enumerate() {
             if let Some(article) = article {
                 match owners.entry(&article.borrow().id) {
-                    std::collections::hash_map::Entry::Occupied(winner) => {
+                    hashbrown::hash_map::Entry::Occupied(winner) => {
                         losers.push((index, *winner.get()));
                     }
-                    std::collections::hash_map::Entry::Vacant(slot) => {
+                    hashbrown::hash_map::Entry::Vacant(slot) => {
                         slot.insert(index);
                     }
                 }
@@ -174,6 +174,7 @@ impl<A: Borrow<Article>> Ingested<A> {
             })
             .collect();
 
+        drop(owners);
         let mut ingested = Ingested {
             articles: Vec::with_capacity(files.len()),
             diagnostics: Vec::new(),
