@@ -373,30 +373,10 @@ impl SeedIndex {
         let matcher = Matcher::new(&config.topics);
         let keep_bodies = self.records.len() + candidates.len() <= showable(config);
         let seeds_dir = self.seeds_dir.as_path();
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let chunk = candidates.len().div_ceil(threads).max(64);
-        let results: Vec<(String, Option<Record>, u64, Option<SystemTime>)> =
-            std::thread::scope(|scope| {
-                let workers: Vec<_> = candidates
-                    .chunks(chunk)
-                    .map(|part| {
-                        let (parser, matcher) = (&parser, &matcher);
-                        scope.spawn(move || {
-                            part.iter()
-                                .map(|c| {
-                                    let record =
-                                        examine(parser, matcher, config, seeds_dir, c, keep_bodies);
-                                    (c.file.relative.clone(), record, c.len, c.modified)
-                                })
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                workers
-                    .into_iter()
-                    .flat_map(|w| w.join().expect("a seed parser panicked"))
-                    .collect()
-            });
+        let results = ingest::on_every_core(&candidates, |c| {
+            let record = examine(&parser, &matcher, config, seeds_dir, c, keep_bodies);
+            (c.file.relative.clone(), record, c.len, c.modified)
+        });
         let mut changed = 0;
         for (relative, record, len, modified) in results {
             match record {
