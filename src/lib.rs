@@ -8,10 +8,14 @@
 //! `tidings build` writes to disk.
 //!
 //! ```text
-//! seeds/ --ingest--> Vec<Article> --topics--> feed views --render--> Catalog
-//!                                                                   |- http
-//!                                                                   '- write
+//! seeds/ --ingest+topics--> SeedIndex --publish: feed views, render--> Catalog
+//!              ^                                                       |- http
+//!              '-- reload (watch seeds/ and config, swap the Catalog) -+- write
 //! ```
+//!
+//! The index keeps parsed, classified articles between builds, so a reload
+//! re-reads only what changed, and keeps whole only the articles some feed
+//! shows, so memory does not grow with the archive.
 
 pub mod catalog;
 pub mod config;
