@@ -266,8 +266,7 @@ pub fn watch(mut reloader: Reloader) -> notify::Result<Watch> {
 
     Ok(Watch {
         _watcher: watcher,
-        sender: Some(sender),
-        thread: Some(thread),
+        _thread: thread,
     })
 }
 
@@ -287,30 +286,14 @@ fn next_batch(receiver: &mpsc::Receiver<Trigger>) -> Option<Vec<Trigger>> {
     Some(batch)
 }
 
-/// A running watch: stops watching and ends the reload thread when dropped.
+/// A running watch. Dropping it stops the watcher; the reload thread ends
+/// once the watcher and the SIGHUP task (which lives as long as the Tokio
+/// runtime) have let go of its channel. It is never joined, so shutdown
+/// never waits for a rebuild.
 #[derive(Debug)]
 pub struct Watch {
     _watcher: notify::RecommendedWatcher,
-    sender: Option<mpsc::Sender<Trigger>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Watch {
-    /// Asks for a reload, as SIGHUP does.
-    pub fn trigger(&self, trigger: Trigger) {
-        if let Some(sender) = &self.sender {
-            let _ = sender.send(trigger);
-        }
-    }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        // The watcher's callback and the SIGHUP task hold senders too; the
-        // thread is not joined, so shutdown never waits for a rebuild.
-        self.sender.take();
-        self.thread.take();
-    }
+    _thread: std::thread::JoinHandle<()>,
 }
 
 fn now() -> String {
