@@ -32,6 +32,16 @@ fn build(seeds: &Path, config: &Path, out: &Path, extra: &[&str]) -> Output {
     tidings(&args, seeds, config)
 }
 
+/// Builds the shipped seeds and config into `out`, which must succeed.
+fn build_shipped(out: &Path) {
+    let result = build(&repo("seeds"), &repo("config/tidings.toml"), out, &[]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
 /// Every file under `dir` with its bytes and modification time.
 fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, i64)> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, (Vec<u8>, i64)>) {
@@ -121,14 +131,7 @@ fn build_writes_the_whole_url_layout_with_compressed_siblings() {
 #[test]
 fn headers_file_names_each_document_with_its_type_and_caching() {
     let out = tempfile::tempdir().unwrap();
-    assert!(build(
-        &repo("seeds"),
-        &repo("config/tidings.toml"),
-        out.path(),
-        &[]
-    )
-    .status
-    .success());
+    build_shipped(out.path());
     let headers = std::fs::read_to_string(out.path().join("_headers")).unwrap();
     let block = headers
         .split("\n/")
@@ -154,14 +157,7 @@ fn headers_file_names_each_document_with_its_type_and_caching() {
 #[test]
 fn file_times_are_the_documents_last_modified() {
     let out = tempfile::tempdir().unwrap();
-    assert!(build(
-        &repo("seeds"),
-        &repo("config/tidings.toml"),
-        out.path(),
-        &[]
-    )
-    .status
-    .success());
+    build_shipped(out.path());
     // The sample is dated 2024-05-24 with no time, in UTC.
     let expected = 1_716_508_800;
     for file in ["feeds/ukraine.atom", "feeds/ukraine.atom.gz", "index.html"] {
