@@ -1,9 +1,12 @@
 //! Making article text safe to publish: HTML sanitizing, link checks and
 //! summaries.
 //!
-//! Every `content_html` goes through one [`Sanitizer`], whatever the seed
-//! format, so renderers can embed it without a second thought. The allow-list
-//! is deliberately small: text structure (paragraphs, headings, lists,
+//! Every authored `content_html` (Markdown, where raw HTML is allowed) goes
+//! through one [`Sanitizer`], so renderers can embed it without a second
+//! thought; bodies of the seed text format are built by tidings within the
+//! same allow-list and skip it (see `BodyHtml` in the ingest module).
+//!
+//! The allow-list is deliberately small: text structure (paragraphs, headings, lists,
 //! quotes, tables, code), inline emphasis, links and images. Everything else
 //! is dropped: `script`, `style`, `iframe`, `object`, `embed`, `noscript`,
 //! `template`, `textarea` and `select` with their content; other tags such as
