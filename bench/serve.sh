@@ -82,6 +82,9 @@ nginx_conf() {
 # Written by bench/serve.sh.
 daemon off;
 master_process on;
+# The worker reads the built site as the user running the benchmark: the
+# checkout may sit in a folder only that user can enter (mktemp -d is 0700).
+user $(id -un);
 worker_processes 1;
 pid $ngx/nginx.pid;
 error_log $ngx/error.log warn;
