@@ -27,6 +27,7 @@ use crate::error::Result;
 use crate::ingest::{self, Ingested, SeedFile, SeedKind, SeedParser};
 use crate::model::Article;
 use crate::publish::Placed;
+use crate::render::EntryTexts;
 use crate::topics::Matcher;
 
 /// A parsed article and the topics it is in, shared between the index and
@@ -40,6 +41,9 @@ pub struct Indexed {
     /// through the index shows in lists already made.
     whole: Arc<OnceLock<Arc<Article>>>,
     topics: Arc<[usize]>,
+    /// The entry texts, once rendered from the whole article; shared like
+    /// `whole`, and let go of with it.
+    texts: Arc<OnceLock<Arc<EntryTexts>>>,
 }
 
 impl Indexed {
@@ -56,6 +60,7 @@ impl Indexed {
             head,
             whole,
             topics,
+            texts: Arc::default(),
         }
     }
 
@@ -69,6 +74,7 @@ impl Indexed {
             head: Arc::new(head_of(Article::clone(&self.head))),
             whole: Arc::new(OnceLock::new()),
             topics: Arc::clone(&self.topics),
+            texts: Arc::default(),
         }
     }
 }
@@ -108,6 +114,14 @@ impl Placed for Indexed {
 
     fn topics(&self, _: &Matcher) -> Cow<'_, [usize]> {
         Cow::Borrowed(&self.topics)
+    }
+
+    fn entry_texts(&self, render: &dyn Fn() -> EntryTexts) -> Arc<EntryTexts> {
+        // Texts of a head alone would be empty: only whole articles keep them.
+        if !self.is_whole() {
+            return Arc::new(render());
+        }
+        Arc::clone(self.texts.get_or_init(|| Arc::new(render())))
     }
 }
 

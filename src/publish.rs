@@ -7,9 +7,10 @@
 //! the wire and on disk are the same.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -18,9 +19,10 @@ use crate::config::{Config, ALL_SLUG};
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::index::SeedIndex;
+use crate::ingest;
 use crate::layout::{self, Format};
 use crate::model::Article;
-use crate::render::{self, Category, Entry, FeedView, SiteView};
+use crate::render::{self, Category, Entry, EntryTexts, FeedView, Listing, SiteView};
 use crate::topics::Matcher;
 
 /// Reads `seeds_dir` and renders the whole catalog.
@@ -96,22 +98,25 @@ pub fn assemble<P: Placed>(
     compression: Compression,
 ) -> Catalog {
     let site = site_view(config, articles);
+    let texts = entry_texts(&site, articles);
     let mut jobs: Vec<Job<'_, '_>> = Vec::with_capacity(site.feeds.len() * 4 + 2);
     for feed in &site.feeds {
-        jobs.extend(Format::ALL.map(|format| Job::Feed(feed, format)));
-        if feed.slug != ALL_SLUG {
-            jobs.push(Job::TopicPage(feed));
+        jobs.extend(Format::ALL.map(|format| Job::Listing(Listing::Feed(format), feed)));
+        if feed.slug == ALL_SLUG {
+            jobs.push(Job::Listing(Listing::Home, feed));
+        } else {
+            jobs.push(Job::Listing(Listing::TopicPage, feed));
         }
     }
-    jobs.extend([Job::Home, Job::Opml]);
+    jobs.push(Job::Opml);
 
-    // Each document is rendered, compared with its previous version and
+    // Each document is put together, compared with its previous version and
     // compressed by whichever core is free.
     let next = AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
         while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-            done.push(complete(job.render(&site), previous, compression));
+            done.push(complete(job.render(&site, &texts), previous, compression));
         }
         done
     };
@@ -131,52 +136,86 @@ pub fn assemble<P: Placed>(
     catalog
 }
 
+/// The entry texts of every article some document shows, by position in
+/// `articles`: rendered once each (or taken from the article's cache), on
+/// every core.
+fn entry_texts<P: Placed>(site: &SiteView<'_>, articles: &[P]) -> HashMap<usize, Arc<EntryTexts>> {
+    let mut shown: BTreeMap<usize, &Entry<'_>> = BTreeMap::new();
+    for feed in &site.feeds {
+        for entry in &feed.entries {
+            shown.entry(entry.position).or_insert(entry);
+        }
+    }
+    let shown: Vec<(usize, &Entry<'_>)> = shown.into_iter().collect();
+    ingest::on_every_core(&shown, |&(position, entry)| {
+        let texts = articles[position].entry_texts(&|| EntryTexts::render(site.site, entry));
+        (position, texts)
+    })
+    .into_iter()
+    .collect()
+}
+
 /// One document of the URL layout to render.
 #[derive(Debug, Clone, Copy)]
 enum Job<'s, 'a> {
-    Feed(&'s FeedView<'a>, Format),
-    TopicPage(&'s FeedView<'a>),
-    Home,
+    Listing(Listing, &'s FeedView<'a>),
     Opml,
 }
 
 impl Job<'_, '_> {
-    fn render(self, site: &SiteView<'_>) -> Rendered {
-        let site_updated = site.feeds[0].updated.to_utc();
+    fn render(self, site: &SiteView<'_>, texts: &HashMap<usize, Arc<EntryTexts>>) -> Rendered {
         match self {
-            Job::Feed(feed, format) => Rendered {
-                path: layout::feed_path(feed.slug, format),
-                content_type: format.content_type(),
-                cross_origin: true,
-                text: match format {
-                    Format::Rss => render::rss::render_rss(feed),
-                    Format::Atom => render::atom::render_atom(feed),
-                    Format::Json => render::json::render_json(feed),
-                },
-                updated: feed.updated.to_utc(),
-            },
-            Job::TopicPage(feed) => Rendered {
-                path: layout::topic_page_path(feed.slug),
-                content_type: layout::HTML_CONTENT_TYPE,
-                cross_origin: false,
-                text: render::html::render_topic_page(site, feed),
-                updated: feed.updated.to_utc(),
-            },
-            Job::Home => Rendered {
-                path: layout::HOME_PATH.to_string(),
-                content_type: layout::HTML_CONTENT_TYPE,
-                cross_origin: false,
-                text: render::html::render_home(site),
-                updated: site_updated,
-            },
+            Job::Listing(listing, feed) => {
+                let frame = listing.frame(site, feed);
+                let entries = feed
+                    .entries
+                    .iter()
+                    .map(|entry| texts[&entry.position].get(listing));
+                Rendered {
+                    path: listing_path(listing, feed),
+                    content_type: listing_content_type(listing),
+                    cross_origin: matches!(listing, Listing::Feed(_)),
+                    text: frame.assemble(entries),
+                    updated: listing_updated(listing, site, feed),
+                }
+            }
             Job::Opml => Rendered {
                 path: layout::OPML_PATH.to_string(),
                 content_type: layout::OPML_CONTENT_TYPE,
                 cross_origin: true,
                 text: render::opml::render_opml(site),
-                updated: site_updated,
+                updated: site.feeds[0].updated.to_utc(),
             },
         }
+    }
+}
+
+/// Where a listing document is in the URL layout.
+pub(crate) fn listing_path(listing: Listing, feed: &FeedView<'_>) -> String {
+    match listing {
+        Listing::Feed(format) => layout::feed_path(feed.slug, format),
+        Listing::TopicPage => layout::topic_page_path(feed.slug),
+        Listing::Home => layout::HOME_PATH.to_string(),
+    }
+}
+
+pub(crate) fn listing_content_type(listing: Listing) -> &'static str {
+    match listing {
+        Listing::Feed(format) => format.content_type(),
+        Listing::TopicPage | Listing::Home => layout::HTML_CONTENT_TYPE,
+    }
+}
+
+/// When a listing document's content last changed: its feed's newest
+/// date; for the home page, which also lists every feed, the site's.
+pub(crate) fn listing_updated(
+    listing: Listing,
+    site: &SiteView<'_>,
+    feed: &FeedView<'_>,
+) -> DateTime<Utc> {
+    match listing {
+        Listing::Home => site.feeds[0].updated.to_utc(),
+        _ => feed.updated.to_utc(),
     }
 }
 
@@ -212,13 +251,16 @@ fn complete(
     (rendered.path, document)
 }
 
-/// An article with the configured topics it is in. Plain articles are
-/// classified when the pipeline asks; a live index answers from its cache, so
-/// a reload does not classify every article again.
-pub trait Placed {
+/// An article with the configured topics it is in and its entry texts.
+/// Plain articles are classified and rendered when the pipeline asks; a live
+/// index answers from its cache, so a reload neither classifies nor renders
+/// the articles that did not change.
+pub trait Placed: Sync {
     fn article(&self) -> &Article;
     /// Indexes into the configured topics, in config order.
     fn topics(&self, matcher: &Matcher) -> Cow<'_, [usize]>;
+    /// The article's entry texts, made by `render` unless cached.
+    fn entry_texts(&self, render: &dyn Fn() -> EntryTexts) -> Arc<EntryTexts>;
 }
 
 impl Placed for Article {
@@ -229,20 +271,25 @@ impl Placed for Article {
     fn topics(&self, matcher: &Matcher) -> Cow<'_, [usize]> {
         Cow::Owned(matcher.classify(self))
     }
+
+    fn entry_texts(&self, render: &dyn Fn() -> EntryTexts) -> Arc<EntryTexts> {
+        Arc::new(render())
+    }
 }
 
 /// Selects, sorts and cuts the entries of every feed: `all` first, then the
 /// configured topics in file order.
 pub fn site_view<'a, P: Placed>(config: &'a Config, articles: &'a [P]) -> SiteView<'a> {
     let matcher = Matcher::new(&config.topics);
-    let placed: Vec<(&'a Article, Cow<'a, [usize]>)> = articles
+    let placed: Vec<(&'a Article, Cow<'a, [usize]>, usize)> = articles
         .iter()
-        .map(|placed| (placed.article(), placed.topics(&matcher)))
+        .enumerate()
+        .map(|(position, placed)| (placed.article(), placed.topics(&matcher), position))
         .collect();
 
     let newest = placed
         .iter()
-        .map(|(a, _)| a.updated)
+        .map(|(a, _, _)| a.updated)
         .max()
         .unwrap_or(DateTime::UNIX_EPOCH.fixed_offset());
     let categories = |indexes: &[usize]| -> Vec<Category<'a>> {
@@ -262,11 +309,14 @@ pub fn site_view<'a, P: Placed>(config: &'a Config, articles: &'a [P]) -> SiteVi
         // Only the newest `max_entries` are sorted: selecting them is linear,
         // so a feed of an archive of 100,000 articles costs little more than
         // one of 50.
-        let mut members: Vec<&(&'a Article, Cow<'a, [usize]>)> =
-            placed.iter().filter(|(_, topics)| member(topics)).collect();
+        let mut members: Vec<&(&'a Article, Cow<'a, [usize]>, usize)> = placed
+            .iter()
+            .filter(|(_, topics, _)| member(topics))
+            .collect();
         let total = members.len();
-        let order =
-            |a: &&(&Article, Cow<[usize]>), b: &&(&Article, Cow<[usize]>)| newest_first(a.0, b.0);
+        let order = |a: &&(&Article, Cow<[usize]>, usize), b: &&(&Article, Cow<[usize]>, usize)| {
+            newest_first(a.0, b.0)
+        };
         let max = config.site.max_entries;
         if members.len() > max {
             members.select_nth_unstable_by(max - 1, order);
@@ -275,8 +325,9 @@ pub fn site_view<'a, P: Placed>(config: &'a Config, articles: &'a [P]) -> SiteVi
         members.sort_by(order);
         let entries: Vec<Entry<'a>> = members
             .into_iter()
-            .map(|(article, topics)| Entry {
+            .map(|(article, topics, position)| Entry {
                 article,
+                position: *position,
                 categories: categories(topics),
             })
             .collect();

@@ -12,15 +12,30 @@
 //!   `content` is `type="html"`, escaped rather than in CDATA.
 //! - `xml:lang` on the feed carries the site language.
 
+use std::sync::OnceLock;
+
 use atom_syndication::{
-    CategoryBuilder, Content, EntryBuilder, FeedBuilder, Generator, Link, Person, Text, WriteConfig,
+    CategoryBuilder, Content, EntryBuilder, Feed, FeedBuilder, Generator, Link, Person, Text,
+    WriteConfig,
 };
 
-use super::{Entry, FeedView};
+use super::{cut_entry, Entry, FeedView, Frame};
+use crate::config::Site;
 use crate::layout::Format;
 
 /// The Atom 1.0 document of `feed`.
 pub fn render_atom(feed: &FeedView<'_>) -> String {
+    let entries: Vec<String> = feed.entries.iter().map(|e| entry(feed.site, e)).collect();
+    frame(feed).assemble(entries.iter().map(String::as_str))
+}
+
+/// The document of `feed` around its entries.
+pub(super) fn frame(feed: &FeedView<'_>) -> Frame {
+    Frame::around(write(&model(feed)), CLOSING)
+}
+
+/// The feed element of `feed` without entries.
+fn model(feed: &FeedView<'_>) -> Feed {
     let site = feed.site;
     let mut links = vec![
         link(
@@ -50,37 +65,47 @@ pub fn render_atom(feed: &FeedView<'_>) -> String {
             uri: None,
             version: None,
         }))
-        .links(links)
-        .entries(
-            feed.entries
-                .iter()
-                .map(|e| entry(feed, e))
-                .collect::<Vec<_>>(),
-        );
+        .links(links);
     if !feed.description.is_empty() {
         builder.subtitle(Some(Text::plain(feed.description.clone())));
     }
+    builder.build()
+}
 
+/// Entries go last in the feed, before this.
+const CLOSING: &str = "\n</feed>";
+
+/// The `<entry>` of one article, as it appears in every feed that holds it.
+pub(super) fn entry(site: &Site, entry: &Entry<'_>) -> String {
+    // Written by the crate inside a bare feed, then cut out of it.
+    static BARE: OnceLock<Frame> = OnceLock::new();
+    let empty = BARE.get_or_init(|| Frame::around(write(&Feed::default()), CLOSING));
+    let feed = Feed {
+        entries: vec![atom_entry(site, entry)],
+        ..Feed::default()
+    };
+    cut_entry(write(&feed), empty)
+}
+
+fn write(feed: &Feed) -> String {
     // The crate's declaration names no encoding; ours says what the bytes are.
     let mut out = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n".to_vec();
-    builder
-        .build()
-        .write_with_config(
-            &mut out,
-            WriteConfig {
-                write_document_declaration: false,
-                indent_size: Some(2),
-            },
-        )
-        .expect("writing to memory cannot fail");
+    feed.write_with_config(
+        &mut out,
+        WriteConfig {
+            write_document_declaration: false,
+            indent_size: Some(2),
+        },
+    )
+    .expect("writing to memory cannot fail");
     let mut text = String::from_utf8(out).expect("atom_syndication writes UTF-8");
     text.push('\n');
     text
 }
 
-fn entry(feed: &FeedView<'_>, entry: &Entry<'_>) -> atom_syndication::Entry {
+fn atom_entry(site: &Site, entry: &Entry<'_>) -> atom_syndication::Entry {
     let article = entry.article;
-    let scheme = super::topic_scheme(feed.site);
+    let scheme = super::topic_scheme(site);
     let mut builder = EntryBuilder::default();
     builder
         .title(Text::plain(article.title.clone()))
@@ -138,5 +163,26 @@ fn person(name: &str) -> Person {
     Person {
         name: name.into(),
         ..Person::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spliced_feeds_are_what_the_crate_writes_for_the_whole_feed() {
+        let (config, articles) = super::super::tests::fixture();
+        let site = crate::publish::site_view(&config, &articles);
+        for feed in &site.feeds {
+            let mut whole = model(feed);
+            whole.set_entries(
+                feed.entries
+                    .iter()
+                    .map(|e| atom_entry(feed.site, e))
+                    .collect::<Vec<_>>(),
+            );
+            assert_eq!(render_atom(feed), write(&whole), "{}", feed.slug);
+        }
     }
 }

@@ -20,7 +20,7 @@
 // `write!` into a String cannot fail, hence the `let _ =` throughout.
 use std::fmt::Write;
 
-use super::{Entry, FeedView, SiteView};
+use super::{Entry, FeedView, Frame, Listing, SiteView};
 use crate::config::Site;
 use crate::layout::{self, Format};
 use crate::xml::escape;
@@ -33,6 +33,14 @@ ul.feeds{padding-left:1.2rem}";
 /// The home page: every feed with its links and size, then the latest
 /// articles.
 pub fn render_home(site: &SiteView<'_>) -> String {
+    match site.feeds.first() {
+        Some(all) => Listing::Home.render(site, all),
+        None => home_frame(site).head,
+    }
+}
+
+/// The home page around the entries of `all`.
+pub(super) fn home_frame(site: &SiteView<'_>) -> Frame {
     let settings = site.site;
     let all = site.feeds.first();
     let mut out = String::with_capacity(4096);
@@ -71,17 +79,27 @@ pub fn render_home(site: &SiteView<'_>) -> String {
     );
 
     out.push_str("<section aria-labelledby=\"latest\">\n<h2 id=\"latest\">Latest articles</h2>\n");
+    let mut tail = String::new();
     match all {
-        Some(all) if !all.entries.is_empty() => articles(&mut out, all, "h3"),
+        Some(all) if !all.entries.is_empty() => more(&mut tail, all),
         _ => out.push_str("<p>No articles yet.</p>\n"),
     }
-    out.push_str("</section>\n</main>\n");
-    tail(&mut out);
-    out
+    tail.push_str("</section>\n</main>\n");
+    close(&mut tail);
+    Frame {
+        head: out,
+        separator: "",
+        tail,
+    }
 }
 
 /// The page of one topic: its articles and its three feeds.
 pub fn render_topic_page(site: &SiteView<'_>, feed: &FeedView<'_>) -> String {
+    Listing::TopicPage.render(site, feed)
+}
+
+/// The page of one topic around its entries.
+pub(super) fn topic_page_frame(site: &SiteView<'_>, feed: &FeedView<'_>) -> Frame {
     let settings = site.site;
     let home = layout::absolute(&settings.base_url, layout::HOME_PATH);
     let mut out = String::with_capacity(4096);
@@ -106,14 +124,19 @@ pub fn render_topic_page(site: &SiteView<'_>, feed: &FeedView<'_>) -> String {
     let _ = write!(out, "<p>{}. Subscribe: ", count(feed.total));
     feed_links(&mut out, feed);
     out.push_str("</p>\n</header>\n<main>\n");
+    let mut tail = String::new();
     if feed.entries.is_empty() {
         out.push_str("<p>No articles yet.</p>\n");
     } else {
-        articles(&mut out, feed, "h2");
+        more(&mut tail, feed);
     }
-    out.push_str("</main>\n");
-    tail(&mut out);
-    out
+    tail.push_str("</main>\n");
+    close(&mut tail);
+    Frame {
+        head: out,
+        separator: "",
+        tail,
+    }
 }
 
 /// Everything up to and including `<body>`, with autodiscovery links for
@@ -161,7 +184,7 @@ fn head<'f, 'a: 'f>(
     let _ = writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>");
 }
 
-fn tail(out: &mut String) {
+fn close(out: &mut String) {
     out.push_str("</body>\n</html>\n");
 }
 
@@ -180,12 +203,9 @@ fn feed_links(out: &mut String, feed: &FeedView<'_>) {
     }
 }
 
-/// The entries of `feed`, each titled with a `heading` element (`h2`, `h3`)
-/// that fits under the page's own headings.
-fn articles(out: &mut String, feed: &FeedView<'_>, heading: &str) {
-    for entry in &feed.entries {
-        article(out, feed.site, entry, heading);
-    }
+/// After the entries of `feed`: how many of its articles they are, when
+/// not all.
+fn more(out: &mut String, feed: &FeedView<'_>) {
     if feed.total > feed.entries.len() {
         let _ = writeln!(
             out,
@@ -196,7 +216,10 @@ fn articles(out: &mut String, feed: &FeedView<'_>, heading: &str) {
     }
 }
 
-fn article(out: &mut String, site: &Site, entry: &Entry<'_>, heading: &str) {
+/// One entry, titled with a `heading` element (`h2`, `h3`) that fits under
+/// the page's own headings.
+pub(super) fn article(site: &Site, entry: &Entry<'_>, heading: &str) -> String {
+    let mut out = String::with_capacity(512);
     let article = entry.article;
     let title = escape(&article.title);
     let _ = write!(out, "<article>\n<{heading} dir=\"auto\">");
@@ -229,6 +252,7 @@ fn article(out: &mut String, site: &Site, entry: &Entry<'_>, heading: &str) {
         let _ = writeln!(out, "<p dir=\"auto\">{}</p>", escape(&article.summary));
     }
     out.push_str("</article>\n");
+    out
 }
 
 /// `1 article`, `2 articles`.

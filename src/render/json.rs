@@ -15,7 +15,7 @@
 
 use serde::Serialize;
 
-use super::{Entry, FeedView};
+use super::{Entry, FeedView, Frame};
 use crate::layout::Format;
 
 const VERSION: &str = "https://jsonfeed.org/version/1.1";
@@ -68,8 +68,38 @@ struct Item<'a> {
 
 /// The JSON Feed 1.1 document of `feed`.
 pub fn render_json(feed: &FeedView<'_>) -> String {
+    let items: Vec<String> = feed.entries.iter().map(entry).collect();
+    frame(feed).assemble(items.iter().map(String::as_str))
+}
+
+/// The document of `feed` around its items: serde's own pretty output, with
+/// `items` (the last member) opened for the items' texts.
+pub(super) fn frame(feed: &FeedView<'_>) -> Frame {
+    let mut head = serde_json::to_string_pretty(&document(feed)).expect("plain structs serialize");
+    if feed.entries.is_empty() {
+        head.push('\n');
+        return Frame {
+            head,
+            separator: "",
+            tail: String::new(),
+        };
+    }
+    head.truncate(
+        head.strip_suffix("]\n}")
+            .expect("`items` is the last member")
+            .len(),
+    );
+    Frame {
+        head,
+        separator: ",",
+        tail: "\n  ]\n}\n".into(),
+    }
+}
+
+/// The document of `feed` without items.
+fn document<'a>(feed: &'a FeedView<'_>) -> Document<'a> {
     let site = feed.site;
-    let document = Document {
+    Document {
         version: VERSION,
         title: &feed.title,
         home_page_url: feed.page_url(),
@@ -85,12 +115,22 @@ pub fn render_json(feed: &FeedView<'_>) -> String {
                 url: hub.to_string(),
             })
             .collect(),
-        items: feed.entries.iter().map(item).collect(),
-    };
-    let mut text = serde_json::to_string_pretty(&document).expect("plain structs serialize");
-    text.push('\n');
-    text
+        items: Vec::new(),
+    }
 }
+
+/// One item as serde pretty-prints it at its depth in `items`: on a new
+/// line, indented by four spaces (a JSON string holds no raw line break, so
+/// every line break is between tokens).
+pub(super) fn entry(entry: &Entry<'_>) -> String {
+    let text = serde_json::to_string_pretty(&item(entry)).expect("plain structs serialize");
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    out.push_str(ITEM_INDENT);
+    out.push_str(&text.replace('\n', ITEM_INDENT));
+    out
+}
+
+const ITEM_INDENT: &str = "\n    ";
 
 fn item<'a>(entry: &Entry<'a>) -> Item<'a> {
     let article = entry.article;
@@ -105,5 +145,22 @@ fn item<'a>(entry: &Entry<'a>) -> Item<'a> {
         date_modified: article.updated.to_rfc3339(),
         tags: entry.categories.iter().map(|c| c.title).collect(),
         authors: article.authors.iter().map(|name| Author { name }).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spliced_feeds_are_what_serde_writes_for_the_whole_document() {
+        let (config, articles) = super::super::tests::fixture();
+        let site = crate::publish::site_view(&config, &articles);
+        for feed in &site.feeds {
+            let mut whole = document(feed);
+            whole.items = feed.entries.iter().map(item).collect();
+            let text = serde_json::to_string_pretty(&whole).unwrap() + "\n";
+            assert_eq!(render_json(feed), text, "{}", feed.slug);
+        }
     }
 }

@@ -5,6 +5,15 @@
 //! and, per feed, the entries already selected, sorted and cut to
 //! `max_entries`. Renderers decide nothing about content, only its form, and
 //! read no clock: the same view gives the same bytes.
+//!
+//! An article is in several feeds, each in three formats, plus the HTML
+//! pages. So a document that lists entries (a [`Listing`]) is rendered in two
+//! parts: its [`Frame`] (everything around the entries, which depends on the
+//! feed) and one text per entry (which depends only on the article and the
+//! site). An entry's text is the same in every document of one kind, so it
+//! is rendered once and spliced into each: a build or a reload costs one
+//! rendering per article and format, not one per feed, and the static build
+//! can stream a feed of any size to its file entry by entry.
 
 pub mod atom;
 pub mod html;
@@ -60,6 +69,9 @@ impl FeedView<'_> {
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {
     pub article: &'a Article,
+    /// Where the article is in the list the view was made from, the same in
+    /// every feed that holds it.
+    pub position: usize,
     /// The configured topics the article is in (not `all`), in config order.
     pub categories: Vec<Category<'a>>,
 }
@@ -77,9 +89,180 @@ pub fn topic_scheme(site: &Site) -> String {
     layout::absolute(&site.base_url, "topics/")
 }
 
+/// A document that lists the entries of one feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Listing {
+    /// The feed in one format.
+    Feed(Format),
+    /// The HTML page of a topic.
+    TopicPage,
+    /// The home page, which lists the entries of `all`.
+    Home,
+}
+
+impl Listing {
+    /// Every kind, in the order of [`EntryTexts`].
+    pub const ALL: [Listing; 5] = [
+        Listing::Feed(Format::Rss),
+        Listing::Feed(Format::Atom),
+        Listing::Feed(Format::Json),
+        Listing::TopicPage,
+        Listing::Home,
+    ];
+
+    fn position(self) -> usize {
+        match self {
+            Listing::Feed(Format::Rss) => 0,
+            Listing::Feed(Format::Atom) => 1,
+            Listing::Feed(Format::Json) => 2,
+            Listing::TopicPage => 3,
+            Listing::Home => 4,
+        }
+    }
+
+    /// The document of `feed` without its entries.
+    pub fn frame(self, site: &SiteView<'_>, feed: &FeedView<'_>) -> Frame {
+        match self {
+            Listing::Feed(Format::Rss) => rss::frame(feed),
+            Listing::Feed(Format::Atom) => atom::frame(feed),
+            Listing::Feed(Format::Json) => json::frame(feed),
+            Listing::TopicPage => html::topic_page_frame(site, feed),
+            Listing::Home => html::home_frame(site),
+        }
+    }
+
+    /// The text of one entry in every document of this kind.
+    pub fn entry(self, site: &Site, entry: &Entry<'_>) -> String {
+        match self {
+            Listing::Feed(Format::Rss) => rss::entry(site, entry),
+            Listing::Feed(Format::Atom) => atom::entry(site, entry),
+            Listing::Feed(Format::Json) => json::entry(entry),
+            Listing::TopicPage => html::article(site, entry, "h2"),
+            Listing::Home => html::article(site, entry, "h3"),
+        }
+    }
+
+    /// The whole document of `feed`, its entries rendered on the spot.
+    pub fn render(self, site: &SiteView<'_>, feed: &FeedView<'_>) -> String {
+        let texts: Vec<String> = feed
+            .entries
+            .iter()
+            .map(|entry| self.entry(site.site, entry))
+            .collect();
+        self.frame(site, feed)
+            .assemble(texts.iter().map(String::as_str))
+    }
+}
+
+/// A listing document around its entries: `head`, the entries' texts
+/// joined by `separator`, then `tail`. Made for the number of entries its
+/// feed view holds: an empty feed's frame is the whole document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub head: String,
+    pub separator: &'static str,
+    pub tail: String,
+}
+
+impl Frame {
+    /// Splits a whole document rendered without entries at the place where
+    /// they go: before the last occurrence of `closing`.
+    fn around(document: String, closing: &str) -> Frame {
+        let at = document
+            .rfind(closing)
+            .expect("an empty document has its closing tag");
+        let mut head = document;
+        let tail = head.split_off(at);
+        Frame {
+            head,
+            separator: "",
+            tail,
+        }
+    }
+
+    /// The document with `entries` (their texts, in order).
+    pub fn assemble<'t>(&self, entries: impl IntoIterator<Item = &'t str>) -> String {
+        let mut out = self.head.clone();
+        for (i, text) in entries.into_iter().enumerate() {
+            if i > 0 {
+                out.push_str(self.separator);
+            }
+            out.push_str(text);
+        }
+        out.push_str(&self.tail);
+        out
+    }
+}
+
+/// What an entry's text is cut out of: a document of one entry and the same
+/// document without it. The entry is what lies between the empty document's
+/// head and tail; the renderer's own writer wrote every byte of it.
+fn cut_entry(with_entry: String, empty: &Frame) -> String {
+    debug_assert!(
+        with_entry.starts_with(&empty.head) && with_entry.ends_with(&empty.tail),
+        "the entry sits between the empty document's parts"
+    );
+    with_entry[empty.head.len()..with_entry.len() - empty.tail.len()].to_string()
+}
+
+/// One entry rendered for every kind of listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryTexts([String; 5]);
+
+impl EntryTexts {
+    pub fn render(site: &Site, entry: &Entry<'_>) -> Self {
+        Self(Listing::ALL.map(|listing| listing.entry(site, entry)))
+    }
+
+    pub fn get(&self, listing: Listing) -> &str {
+        &self.0[listing.position()]
+    }
+}
+
 /// The whole site: every feed, `all` first then the topics in config order.
 #[derive(Debug, Clone)]
 pub struct SiteView<'a> {
     pub site: &'a Site,
     pub feeds: Vec<FeedView<'a>>,
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::path::Path;
+
+    use crate::config::Config;
+    use crate::ingest::SeedParser;
+    use crate::model::Article;
+
+    /// A config with two topics and articles that stress what splicing
+    /// must keep intact: several per feed, one in no topic, markup and CDATA
+    /// terminators in the text, and a topic with no article.
+    pub(crate) fn fixture() -> (Config, Vec<Article>) {
+        let config = Config::parse(
+            "[site]\nbase_url = \"https://news.example.org/\"\nhub = \"https://hub.example.org/\"\n\
+             [[topic]]\nslug = \"ukraine\"\ntitle = \"Ukraine\"\nkeywords = [\"Kyiv\"]\n\
+             [[topic]]\nslug = \"russia\"\ntitle = \"Russia\"\nkeywords = [\"Moscow\"]\n\
+             [[topic]]\nslug = \"empty\"\ntitle = \"Empty\"\nkeywords = [\"Atlantis\"]\n",
+            Path::new("tidings.toml"),
+        )
+        .unwrap();
+        let parser = SeedParser::new(&config);
+        let seeds = [
+            "Kyiv & Moscow <talks>\n\nMay 24, 2024\n\nFirst ]]> paragraph in Kyiv.\n\nSecond, [a link](https://example.org/?a=1&b=2).\n\nOriginal url: https://example.org/one\n",
+            "Moscow alone\n\n2024-05-23 10:15\n\nA paragraph from Moscow.\n",
+            "Elsewhere\n\n2024-05-22\n\nNothing to classify “here”.\n\nOriginal url: https://example.org/three\n",
+        ];
+        let articles = seeds
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let relative = format!("{i}.txt");
+                parser
+                    .parse(&relative, &relative, text.as_bytes())
+                    .0
+                    .unwrap()
+            })
+            .collect();
+        (config, articles)
+    }
 }

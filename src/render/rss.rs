@@ -20,13 +20,15 @@
 //!   document shape does not depend on which entries it holds.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone};
 use rss::extension::atom::{AtomExtensionBuilder, Link};
 use rss::extension::dublincore::DublinCoreExtensionBuilder;
-use rss::{CategoryBuilder, ChannelBuilder, GuidBuilder, Item, ItemBuilder};
+use rss::{CategoryBuilder, Channel, ChannelBuilder, GuidBuilder, Item, ItemBuilder};
 
-use super::{Entry, FeedView};
+use super::{cut_entry, Entry, FeedView, Frame};
+use crate::config::Site;
 use crate::layout::Format;
 use crate::xml::escape;
 
@@ -38,6 +40,17 @@ const NAMESPACES: [(&str, &str); 3] = [
 
 /// The RSS 2.0 document of `feed`.
 pub fn render_rss(feed: &FeedView<'_>) -> String {
+    let items: Vec<String> = feed.entries.iter().map(|e| entry(feed.site, e)).collect();
+    frame(feed).assemble(items.iter().map(String::as_str))
+}
+
+/// The document of `feed` around its items.
+pub(super) fn frame(feed: &FeedView<'_>) -> Frame {
+    Frame::around(write(&channel(feed)), CLOSING)
+}
+
+/// The channel of `feed` without items.
+fn channel(feed: &FeedView<'_>) -> Channel {
     let mut links = vec![Link {
         href: feed.feed_url(Format::Rss),
         rel: "self".into(),
@@ -51,14 +64,8 @@ pub fn render_rss(feed: &FeedView<'_>) -> String {
             ..Link::default()
         });
     }
-
-    let channel = ChannelBuilder::default()
-        .namespaces(
-            NAMESPACES
-                .iter()
-                .map(|&(prefix, uri)| (prefix.to_string(), uri.to_string()))
-                .collect::<BTreeMap<_, _>>(),
-        )
+    ChannelBuilder::default()
+        .namespaces(namespaces())
         .title(feed.title.clone())
         .link(feed.page_url())
         .description(feed.description.clone())
@@ -66,14 +73,31 @@ pub fn render_rss(feed: &FeedView<'_>) -> String {
         .last_build_date(Some(rfc822(feed.updated)))
         .generator(Some("tidings".to_string()))
         .atom_ext(Some(AtomExtensionBuilder::default().links(links).build()))
-        .items(
-            feed.entries
-                .iter()
-                .map(|e| item(feed, e))
-                .collect::<Vec<_>>(),
-        )
-        .build();
+        .build()
+}
 
+/// Items go last in the channel, before this.
+const CLOSING: &str = "\n  </channel>";
+
+/// The `<item>` of one entry, as it appears in every feed that holds it.
+pub(super) fn entry(site: &Site, entry: &Entry<'_>) -> String {
+    // Written by the crate inside a bare channel, then cut out of it.
+    static BARE: OnceLock<Frame> = OnceLock::new();
+    let bare = || ChannelBuilder::default().namespaces(namespaces()).build();
+    let empty = BARE.get_or_init(|| Frame::around(write(&bare()), CLOSING));
+    let mut channel = bare();
+    channel.set_items(vec![item(site, entry)]);
+    cut_entry(write(&channel), empty)
+}
+
+fn namespaces() -> BTreeMap<String, String> {
+    NAMESPACES
+        .iter()
+        .map(|&(prefix, uri)| (prefix.to_string(), uri.to_string()))
+        .collect()
+}
+
+fn write(channel: &Channel) -> String {
     let bytes = channel
         .pretty_write_to(Vec::new(), b' ', 2)
         .expect("writing to memory cannot fail");
@@ -82,14 +106,14 @@ pub fn render_rss(feed: &FeedView<'_>) -> String {
     text
 }
 
-fn item(feed: &FeedView<'_>, entry: &Entry<'_>) -> Item {
+fn item(site: &Site, entry: &Entry<'_>) -> Item {
     let article = entry.article;
     let creators = if article.authors.is_empty() {
-        vec![feed.site.author.clone()]
+        vec![site.author.clone()]
     } else {
         article.authors.clone()
     };
-    let domain = super::topic_scheme(feed.site);
+    let domain = super::topic_scheme(site);
     ItemBuilder::default()
         .title(Some(article.title.clone()))
         .link(article.url.clone())
@@ -150,6 +174,22 @@ pub fn rfc822(date: DateTime<FixedOffset>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spliced_feeds_are_what_the_crate_writes_for_the_whole_channel() {
+        let (config, articles) = super::super::tests::fixture();
+        let site = crate::publish::site_view(&config, &articles);
+        for feed in &site.feeds {
+            let mut whole = channel(feed);
+            whole.set_items(
+                feed.entries
+                    .iter()
+                    .map(|e| item(feed.site, e))
+                    .collect::<Vec<_>>(),
+            );
+            assert_eq!(render_rss(feed), write(&whole), "{}", feed.slug);
+        }
+    }
 
     #[test]
     fn rfc822_has_a_four_digit_year_and_a_numeric_offset() {
