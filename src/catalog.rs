@@ -192,13 +192,20 @@ impl Catalog {
     }
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
+/// A gzip encoder at the catalog's level into `out`.
+pub(crate) fn gzip_writer<W: Write>(out: W) -> flate2::write::GzEncoder<W> {
     // GzBuilder writes mtime 0 and no file name: the output depends on the
     // input alone, so builds stay byte-identical.
-    let mut encoder = flate2::GzBuilder::new().write(
-        Vec::with_capacity(data.len() / 3),
-        flate2::Compression::new(GZIP_LEVEL),
-    );
+    flate2::GzBuilder::new().write(out, flate2::Compression::new(GZIP_LEVEL))
+}
+
+/// A brotli encoder at the catalog's quality into `out`.
+pub(crate) fn brotli_writer<W: Write>(out: W) -> brotli::CompressorWriter<W> {
+    brotli::CompressorWriter::new(out, 4096, BROTLI_QUALITY, BROTLI_WINDOW)
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = gzip_writer(Vec::with_capacity(data.len() / 3));
     encoder
         .write_all(data)
         .expect("writing to a Vec cannot fail");
@@ -206,15 +213,11 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 }
 
 fn brotli(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() / 3);
-    {
-        let mut writer =
-            brotli::CompressorWriter::new(&mut out, 4096, BROTLI_QUALITY, BROTLI_WINDOW);
-        writer
-            .write_all(data)
-            .expect("writing to a Vec cannot fail");
-    }
-    out
+    let mut writer = brotli_writer(Vec::with_capacity(data.len() / 3));
+    writer
+        .write_all(data)
+        .expect("writing to a Vec cannot fail");
+    writer.into_inner()
 }
 
 #[cfg(test)]

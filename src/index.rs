@@ -148,6 +148,8 @@ pub struct SeedIndex {
     whole: BTreeSet<String>,
     /// Folders the last full walk could not list.
     listing: Vec<Diagnostic>,
+    /// Keep no bodies at all: the user reads the shown articles again itself.
+    heads_only: bool,
 }
 
 /// A file to look at: where it is and what its metadata says now.
@@ -170,6 +172,17 @@ impl SeedIndex {
             records: BTreeMap::new(),
             whole: BTreeSet::new(),
             listing: Vec::new(),
+            heads_only: false,
+        }
+    }
+
+    /// An index that keeps no article whole, for one pass over the shown
+    /// articles that reads each again when it needs it
+    /// ([`SeedIndex::read_whole`]): the streaming static build.
+    pub fn heads_only(seeds_dir: PathBuf) -> Self {
+        Self {
+            heads_only: true,
+            ..Self::new(seeds_dir)
         }
     }
 
@@ -293,11 +306,8 @@ impl SeedIndex {
                 continue;
             };
             if !indexed.is_whole() {
-                let full = self.seeds_dir.join(relative);
-                let bytes = ingest::read_seed(&full, &record.display, config.seeds.max_file_bytes);
-                let article = bytes
-                    .ok()
-                    .and_then(|bytes| parser.parse(&record.display, relative, &bytes).0);
+                let article =
+                    read_article(config, &self.seeds_dir, &parser, &record.display, relative);
                 if let Some(article) = article {
                     let _ = indexed.whole.set(Arc::new(article));
                 }
@@ -325,6 +335,23 @@ impl SeedIndex {
                 *indexed = indexed.without_body();
             }
         }
+    }
+
+    /// The whole article of `indexed`: the one held, or the file read and
+    /// parsed again. `None` when the file no longer gives an article (it
+    /// changed or went away since it was indexed).
+    pub fn read_whole(
+        &self,
+        config: &Config,
+        parser: &SeedParser<'_>,
+        indexed: &Indexed,
+    ) -> Option<Arc<Article>> {
+        if let Some(whole) = indexed.whole.get() {
+            return Some(Arc::clone(whole));
+        }
+        let relative = indexed.head.source.as_str();
+        let display = ingest::display_path(&self.seeds_dir, relative);
+        read_article(config, &self.seeds_dir, parser, &display, relative).map(Arc::new)
     }
 
     /// Forgets records under `under` that `files` (a listing of it) lacks.
@@ -385,7 +412,8 @@ impl SeedIndex {
         }
         let parser = SeedParser::new(config);
         let matcher = Matcher::new(&config.topics);
-        let keep_bodies = self.records.len() + candidates.len() <= showable(config);
+        let keep_bodies =
+            !self.heads_only && self.records.len() + candidates.len() <= showable(config);
         let seeds_dir = self.seeds_dir.as_path();
         let results = ingest::on_every_core(&candidates, |c| {
             let record = examine(&parser, &matcher, config, seeds_dir, c, keep_bodies);
@@ -447,6 +475,19 @@ fn examine(
         }
         Err(rejected) => Some(record(None, None, vec![rejected])),
     }
+}
+
+/// The article in the seed file at `relative`, if it still gives one.
+fn read_article(
+    config: &Config,
+    seeds_dir: &Path,
+    parser: &SeedParser<'_>,
+    display: &str,
+    relative: &str,
+) -> Option<Article> {
+    let full = seeds_dir.join(relative);
+    let bytes = ingest::read_seed(&full, display, config.seeds.max_file_bytes).ok()?;
+    parser.parse(display, relative, &bytes).0
 }
 
 /// How many articles the feeds can show at most: above this, bodies are

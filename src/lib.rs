@@ -17,6 +17,7 @@
 //! re-reads only what changed, and keeps whole only the articles some feed
 //! shows, so memory does not grow with the archive.
 
+pub mod build;
 pub mod catalog;
 pub mod config;
 pub mod diagnostic;

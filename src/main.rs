@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use tidings::catalog::Compression;
 use tidings::config::Config;
-use tidings::{publish, validate, write};
+use tidings::{build, publish, validate};
 
 use cli::{Cli, Command};
 
@@ -55,16 +55,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .map_err(|m| anyhow::anyhow!("--base-url: {m}"))?;
             }
             let started = std::time::Instant::now();
-            let catalog = publish::publish(&config, &cli.seeds, 1, compression.into())?;
-            for diagnostic in &catalog.diagnostics {
+            let built = build::build(&config, &cli.seeds, &out, compression.into())?;
+            for diagnostic in &built.diagnostics {
                 eprintln!("{diagnostic}");
             }
-            let files = write::write_catalog(&catalog, &out, &config.http.cache_control())?;
-            let rejected = catalog.rejected().count();
+            let rejected = built.rejected().count();
             eprintln!(
-                "built {} articles into {} documents ({files} files) in {}: {:.1?}",
-                catalog.articles,
-                catalog.len(),
+                "built {} articles into {} documents ({} files) in {}: {:.1?}",
+                built.articles,
+                built.documents,
+                built.files,
                 out.display(),
                 started.elapsed()
             );

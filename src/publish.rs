@@ -380,6 +380,6 @@ pub fn site_view<'a, P: Placed>(config: &'a Config, articles: &'a [P]) -> SiteVi
 
 /// Newest published first; ties broken by id so the order never depends on
 /// the order files were read in.
-fn newest_first(a: &Article, b: &Article) -> std::cmp::Ordering {
+pub(crate) fn newest_first(a: &Article, b: &Article) -> std::cmp::Ordering {
     b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id))
 }

@@ -293,3 +293,90 @@ fn base_url_flag_moves_every_url() {
     );
     assert!(!rss.contains("127.0.0.1"), "{rss}");
 }
+
+/// Writes `n` seeds about Kyiv, Moscow, both or neither, dated over a few
+/// weeks with many on the same day (ties broken by id), with one broken
+/// file and one duplicate id among them.
+fn varied_seeds(dir: &Path, n: usize) {
+    std::fs::create_dir_all(dir.join("deeper")).unwrap();
+    for i in 0..n {
+        let place = ["Kyiv", "Moscow", "Kyiv and Moscow", "Lisbon"][i % 4];
+        let day = 1 + (i * 7) % 27;
+        let url = if i % 5 == 0 {
+            String::new()
+        } else {
+            format!(
+                "Original url: https://example.org/{}\n",
+                i % 97 + 1000 * (i % 3)
+            )
+        };
+        let text = format!(
+            "Report {i} from {place}\n\n2024-05-{day:02}\n\nA first paragraph written in {place}, & more <b>.\n\n\
+             A second paragraph, with [a link](https://example.org/?q={i}&x=1).\n\n{url}"
+        );
+        let folder = if i % 2 == 0 { "" } else { "deeper/" };
+        std::fs::write(dir.join(format!("{folder}{i:04}.txt")), text).unwrap();
+    }
+    std::fs::write(dir.join("broken.txt"), "A title and no date\n").unwrap();
+}
+
+/// `tidings build` streams documents to files; `tidings serve` keeps the
+/// catalog. Both must give the same bytes, whatever the feeds' sizes.
+#[test]
+fn the_streamed_build_writes_the_catalogs_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("seeds");
+    varied_seeds(&seeds, 400);
+    for max_entries in [7, 1000] {
+        let config_path = dir.path().join("tidings.toml");
+        std::fs::write(
+            &config_path,
+            format!(
+                "[site]\nbase_url = \"https://news.example.org/\"\nmax_entries = {max_entries}\n\
+                 [[topic]]\nslug = \"ukraine\"\nkeywords = [\"Kyiv\"]\n\
+                 [[topic]]\nslug = \"russia\"\nkeywords = [\"Moscow\"]\n\
+                 [[topic]]\nslug = \"nowhere\"\nkeywords = [\"Atlantis\"]\n"
+            ),
+        )
+        .unwrap();
+        let out = dir.path().join(format!("out-{max_entries}"));
+        let result = build(&seeds, &config_path, &out, &["--allow-rejected"]);
+        assert!(
+            result.status.success(),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+
+        let config = tidings::config::Config::from_file(&config_path).unwrap();
+        let catalog =
+            tidings::publish::publish(&config, &seeds, 1, tidings::catalog::Compression::On)
+                .unwrap();
+        let files = snapshot(&out);
+        let mut expected = vec!["_headers".to_string()];
+        for (path, document) in catalog.documents() {
+            let file = tidings::layout::file_path(path);
+            let (bytes, _) = &files[&file];
+            assert_eq!(
+                bytes.as_slice(),
+                &document.identity[..],
+                "{file} at max_entries {max_entries}"
+            );
+            let mut gunzipped = Vec::new();
+            flate2::read::GzDecoder::new(&files[&format!("{file}.gz")].0[..])
+                .read_to_end(&mut gunzipped)
+                .unwrap();
+            assert_eq!(gunzipped, bytes.as_slice(), "{file}.gz");
+            let mut unbrotlied = Vec::new();
+            brotli::Decompressor::new(&files[&format!("{file}.br")].0[..], 4096)
+                .read_to_end(&mut unbrotlied)
+                .unwrap();
+            assert_eq!(unbrotlied, bytes.as_slice(), "{file}.br");
+            expected.extend([format!("{file}.gz"), format!("{file}.br"), file]);
+        }
+        expected.sort();
+        assert_eq!(files.keys().cloned().collect::<Vec<_>>(), expected);
+        let all = String::from_utf8(files["feeds/all.json"].0.clone()).unwrap();
+        let items = all.matches("\"content_html\"").count();
+        assert_eq!(items, max_entries.min(catalog.articles), "all.json items");
+    }
+}

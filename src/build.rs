@@ -1,0 +1,188 @@
+//! The static build: the pipeline streamed into files.
+//!
+//! The server keeps the whole catalog in memory; a build has no need to, and
+//! an archive with every entry in every feed would not fit. So here the seeds
+//! are indexed keeping only what choosing the entries needs (id, path,
+//! dates, topics), every document of the layout is opened, and the articles
+//! the documents show are read again newest first, a chunk at a time on
+//! every core. Each article's entry texts are rendered once, appended to
+//! every open document that lists it, and dropped. Memory follows the chunk,
+//! not the archive or the largest feed. The bytes are the catalog's: both
+//! put the same frames and entry texts together.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::catalog::Compression;
+use crate::config::{Config, ALL_SLUG};
+use crate::diagnostic::Diagnostic;
+use crate::error::Result;
+use crate::index::SeedIndex;
+use crate::ingest::{self, SeedParser};
+use crate::layout::{self, Format};
+use crate::publish;
+use crate::render::{self, Entry, EntryTexts, Frame, Listing};
+use crate::write::{self, DocumentFile, HeaderRule};
+
+/// Articles rendered between two rounds of writing: enough to keep both
+/// cores busy, few enough that their texts take little memory.
+const CHUNK: usize = 512;
+
+/// What a build did.
+#[derive(Debug)]
+pub struct Built {
+    /// Articles published.
+    pub articles: usize,
+    /// Documents of the URL layout written.
+    pub documents: usize,
+    /// Files written, compressed variants and `_headers` included.
+    pub files: usize,
+    /// Everything ingest had to say, sorted by file.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Built {
+    /// Seed files that were not published.
+    pub fn rejected(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_error())
+    }
+}
+
+/// A listing document being written.
+struct Open {
+    listing: Listing,
+    /// Index of its feed in the site view.
+    feed: usize,
+    frame: Frame,
+    file: DocumentFile,
+    written: usize,
+}
+
+/// Reads `seeds_dir` and writes every document of the URL layout under
+/// `out`, with `_headers`.
+pub fn build(
+    config: &Config,
+    seeds_dir: &Path,
+    out: &Path,
+    compression: Compression,
+) -> Result<Built> {
+    let mut index = SeedIndex::heads_only(seeds_dir.to_path_buf());
+    index.rescan(config)?;
+    let mut ingested = index.ingested();
+    let site = publish::site_view(config, &ingested.articles);
+
+    let mut rules = Vec::new();
+    let mut open = Vec::new();
+    for (position, feed) in site.feeds.iter().enumerate() {
+        let page = if feed.slug == ALL_SLUG {
+            Listing::Home
+        } else {
+            Listing::TopicPage
+        };
+        for listing in Format::ALL.map(Listing::Feed).into_iter().chain([page]) {
+            let path = publish::listing_path(listing, feed);
+            let updated = publish::listing_updated(listing, &site, feed);
+            let frame = listing.frame(&site, feed);
+            let mut file = DocumentFile::create(out, &path, compression, updated)?;
+            file.push(&frame.head)?;
+            rules.push(HeaderRule {
+                path,
+                content_type: publish::listing_content_type(listing),
+                cross_origin: matches!(listing, Listing::Feed(_)),
+            });
+            open.push(Open {
+                listing,
+                feed: position,
+                frame,
+                file,
+                written: 0,
+            });
+        }
+    }
+
+    // Every feed lists its entries newest first, so one pass over the shown
+    // articles in that order meets each feed's entries in its own order.
+    let mut shown: BTreeMap<usize, &Entry<'_>> = BTreeMap::new();
+    for feed in &site.feeds {
+        for entry in &feed.entries {
+            shown.entry(entry.position).or_insert(entry);
+        }
+    }
+    let mut order: Vec<&Entry<'_>> = shown.into_values().collect();
+    order.sort_by(|a, b| publish::newest_first(a.article, b.article));
+
+    let parser = SeedParser::new(config);
+    let mut next_in_feed = vec![0; site.feeds.len()];
+    let mut in_feed = vec![false; site.feeds.len()];
+    for chunk in order.chunks(CHUNK) {
+        let texts = ingest::on_every_core(chunk, |entry| {
+            let whole = index.read_whole(config, &parser, &ingested.articles[entry.position])?;
+            let entry = Entry {
+                article: &whole,
+                position: entry.position,
+                categories: entry.categories.clone(),
+            };
+            Some(EntryTexts::render(site.site, &entry))
+        });
+        for (entry, texts) in chunk.iter().zip(texts) {
+            for (i, feed) in site.feeds.iter().enumerate() {
+                let next = &mut next_in_feed[i];
+                in_feed[i] = feed.entries.get(*next).map(|e| e.position) == Some(entry.position);
+                *next += usize::from(in_feed[i]);
+            }
+            let Some(texts) = texts else {
+                ingested.diagnostics.push(Diagnostic::warning(
+                    ingest::display_path(seeds_dir, &entry.article.source),
+                    1,
+                    "changed or went away while the build read it, so it is left out of the \
+                     documents; build again",
+                ));
+                continue;
+            };
+            for document in open.iter_mut().filter(|d| in_feed[d.feed]) {
+                if document.written > 0 {
+                    document.file.push(document.frame.separator)?;
+                }
+                document.file.push(texts.get(document.listing))?;
+                document.written += 1;
+            }
+        }
+    }
+
+    let mut files = 0;
+    let documents = open.len() + 1;
+    for document in open {
+        let mut file = document.file;
+        file.push(&document.frame.tail)?;
+        files += file.finish()?;
+    }
+    let site_updated = site.feeds[0].updated.to_utc();
+    files += write::write_document(
+        out,
+        layout::OPML_PATH,
+        &render::opml::render_opml(&site),
+        compression,
+        site_updated,
+    )?;
+    rules.push(HeaderRule {
+        path: layout::OPML_PATH.to_string(),
+        content_type: layout::OPML_CONTENT_TYPE,
+        cross_origin: true,
+    });
+    write::write_headers(
+        out,
+        &rules,
+        &config.http.cache_control(),
+        Some(site_updated),
+    )?;
+
+    ingested
+        .diagnostics
+        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    Ok(Built {
+        articles: ingested.articles.len(),
+        documents,
+        files: files + 1,
+        diagnostics: ingested.diagnostics,
+    })
+}
