@@ -111,43 +111,63 @@ pub fn build(
     let mut order: Vec<&Entry<'_>> = shown.into_values().collect();
     order.sort_by(|a, b| publish::newest_first(a.article, b.article));
 
+    // Cores render chunks of entries while one thread writes the previous
+    // chunk, so the disk and the renderers wait for each other little.
     let parser = SeedParser::new(config);
-    let mut next_in_feed = vec![0; site.feeds.len()];
-    let mut in_feed = vec![false; site.feeds.len()];
-    for chunk in order.chunks(CHUNK) {
-        let texts = ingest::on_every_core(chunk, |entry| {
-            let whole = index.read_whole(config, &parser, &ingested.articles[entry.position])?;
-            let entry = Entry {
-                article: &whole,
-                position: entry.position,
-                categories: entry.categories.clone(),
-            };
-            Some(EntryTexts::render(site.site, &entry))
-        });
-        for (entry, texts) in chunk.iter().zip(texts) {
-            for (i, feed) in site.feeds.iter().enumerate() {
-                let next = &mut next_in_feed[i];
-                in_feed[i] = feed.entries.get(*next).map(|e| e.position) == Some(entry.position);
-                *next += usize::from(in_feed[i]);
-            }
-            let Some(texts) = texts else {
-                ingested.diagnostics.push(Diagnostic::warning(
-                    ingest::display_path(seeds_dir, &entry.article.source),
-                    1,
-                    "changed or went away while the build read it, so it is left out of the \
-                     documents; build again",
-                ));
-                continue;
-            };
-            for document in open.iter_mut().filter(|d| in_feed[d.feed]) {
-                if document.written > 0 {
-                    document.file.push(document.frame.separator)?;
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<(usize, Option<EntryTexts>)>>(2);
+    let feeds = &site.feeds;
+    let open = std::thread::scope(|scope| -> Result<Vec<Open>> {
+        let writer = scope.spawn(move || -> Result<Vec<Open>> {
+            let mut next_in_feed = vec![0; feeds.len()];
+            let mut in_feed = vec![false; feeds.len()];
+            for chunk in receive {
+                for (position, texts) in chunk {
+                    for (i, feed) in feeds.iter().enumerate() {
+                        let next = &mut next_in_feed[i];
+                        in_feed[i] = feed.entries.get(*next).map(|e| e.position) == Some(position);
+                        *next += usize::from(in_feed[i]);
+                    }
+                    let Some(texts) = texts else { continue };
+                    for document in open.iter_mut().filter(|d| in_feed[d.feed]) {
+                        if document.written > 0 {
+                            document.file.push(document.frame.separator)?;
+                        }
+                        document.file.push(texts.get(document.listing))?;
+                        document.written += 1;
+                    }
                 }
-                document.file.push(texts.get(document.listing))?;
-                document.written += 1;
+            }
+            Ok(open)
+        });
+        for chunk in order.chunks(CHUNK) {
+            let texts = ingest::on_every_core(chunk, |entry| {
+                let whole =
+                    index.read_whole(config, &parser, &ingested.articles[entry.position])?;
+                let entry = Entry {
+                    article: &whole,
+                    position: entry.position,
+                    categories: entry.categories.clone(),
+                };
+                Some(EntryTexts::render(site.site, &entry))
+            });
+            for (entry, texts) in chunk.iter().zip(&texts) {
+                if texts.is_none() {
+                    ingested.diagnostics.push(Diagnostic::warning(
+                        ingest::display_path(seeds_dir, &entry.article.source),
+                        1,
+                        "changed or went away while the build read it, so it is left out of \
+                         the documents; build again",
+                    ));
+                }
+            }
+            let positions = chunk.iter().map(|entry| entry.position);
+            if send.send(positions.zip(texts).collect()).is_err() {
+                break; // The writer failed; its error follows.
             }
         }
-    }
+        drop(send);
+        writer.join().expect("the writer does not panic")
+    })?;
 
     let mut files = 0;
     let documents = open.len() + 1;
