@@ -10,6 +10,7 @@
 //! not the archive or the largest feed. The bytes are the catalog's: both
 //! put the same frames and entry texts together.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -68,8 +69,11 @@ pub fn build(
 ) -> Result<Built> {
     let mut index = SeedIndex::heads_only(seeds_dir.to_path_buf());
     index.rescan(config)?;
-    let mut ingested = index.ingested();
-    let site = publish::site_view(config, &ingested.articles);
+    let (shown, selection) = index.selection(config);
+    let mut diagnostics = index.diagnostics();
+    let site = publish::view(config, &shown, &selection, |position| {
+        Cow::Borrowed(shown[position].topic_indexes())
+    });
 
     let mut rules = Vec::new();
     let mut open = Vec::new();
@@ -102,13 +106,13 @@ pub fn build(
 
     // Every feed lists its entries newest first, so one pass over the shown
     // articles in that order meets each feed's entries in its own order.
-    let mut shown: BTreeMap<usize, &Entry<'_>> = BTreeMap::new();
+    let mut listed: BTreeMap<usize, &Entry<'_>> = BTreeMap::new();
     for feed in &site.feeds {
         for entry in &feed.entries {
-            shown.entry(entry.position).or_insert(entry);
+            listed.entry(entry.position).or_insert(entry);
         }
     }
-    let mut order: Vec<&Entry<'_>> = shown.into_values().collect();
+    let mut order: Vec<&Entry<'_>> = listed.into_values().collect();
     order.sort_by(|a, b| publish::newest_first(a.article, b.article));
 
     // Cores render chunks of entries while one thread writes the previous
@@ -141,8 +145,7 @@ pub fn build(
         });
         for chunk in order.chunks(CHUNK) {
             let texts = ingest::on_every_core(chunk, |entry| {
-                let whole =
-                    index.read_whole(config, &parser, &ingested.articles[entry.position])?;
+                let whole = index.read_whole(config, &parser, &shown[entry.position])?;
                 let entry = Entry {
                     article: &whole,
                     position: entry.position,
@@ -152,7 +155,7 @@ pub fn build(
             });
             for (entry, texts) in chunk.iter().zip(&texts) {
                 if texts.is_none() {
-                    ingested.diagnostics.push(Diagnostic::warning(
+                    diagnostics.push(Diagnostic::warning(
                         ingest::display_path(seeds_dir, &entry.article.source),
                         1,
                         "changed or went away while the build read it, so it is left out of \
@@ -196,13 +199,11 @@ pub fn build(
         Some(site_updated),
     )?;
 
-    ingested
-        .diagnostics
-        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    ingest::sort_diagnostics(&mut diagnostics);
     Ok(Built {
-        articles: ingested.articles.len(),
+        articles: selection.feeds[0].total,
         documents,
         files: files + 1,
-        diagnostics: ingested.diagnostics,
+        diagnostics,
     })
 }

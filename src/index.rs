@@ -16,17 +16,20 @@
 //! build and the server both go through here, so both stay small.
 
 use std::borrow::{Borrow, Cow};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
+
+use chrono::{DateTime, FixedOffset};
 
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::ingest::{self, Ingested, SeedFile, SeedKind, SeedParser};
-use crate::model::Article;
-use crate::publish::Placed;
+use crate::model::{Article, ArticleId};
+use crate::publish::{Chosen, Placed, Selection};
 use crate::render::EntryTexts;
 use crate::topics::Matcher;
 
@@ -62,6 +65,11 @@ impl Indexed {
             topics,
             texts: Arc::default(),
         }
+    }
+
+    /// Indexes into the configured topics, in config order.
+    pub fn topic_indexes(&self) -> &[usize] {
+        &self.topics
     }
 
     fn is_whole(&self) -> bool {
@@ -150,6 +158,46 @@ pub struct SeedIndex {
     listing: Vec<Diagnostic>,
     /// Keep no bodies at all: the user reads the shown articles again itself.
     heads_only: bool,
+    /// The running selection: what choosing every feed's entries needs,
+    /// kept up to date record by record.
+    ranking: Ranking,
+}
+
+/// Published articles ranked per feed, kept as records come and go, so that
+/// the newest entries of every feed are known without visiting every
+/// article (a reload at 100,000 articles must not cost 100,000 of anything).
+#[derive(Debug, Default)]
+struct Ranking {
+    /// Every article id with the paths that give it; the first path
+    /// publishes it, the others get a warning.
+    claims: HashMap<ArticleId, BTreeSet<Arc<str>>>,
+    /// Ids given by more than one path.
+    contested: BTreeSet<ArticleId>,
+    /// Published articles newest first, per feed: `all`, then the topics in
+    /// config order.
+    feeds: Vec<BTreeMap<Rank, Arc<str>>>,
+    /// The `updated` date of every published article, with its path (a tie
+    /// goes to the last path, as `Iterator::max` would choose).
+    updated: BTreeSet<(DateTime<FixedOffset>, Arc<str>)>,
+    /// Paths of the records that have diagnostics.
+    noted: BTreeSet<Arc<str>>,
+}
+
+/// Where an article ranks in a feed: newest published first, ties broken by
+/// id, as `publish` orders entries.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Rank {
+    published: Reverse<DateTime<FixedOffset>>,
+    id: ArticleId,
+}
+
+impl Rank {
+    fn of(article: &Article) -> Self {
+        Self {
+            published: Reverse(article.published),
+            id: article.id.clone(),
+        }
+    }
 }
 
 /// A file to look at: where it is and what its metadata says now.
@@ -173,6 +221,7 @@ impl SeedIndex {
             whole: BTreeSet::new(),
             listing: Vec::new(),
             heads_only: false,
+            ranking: Ranking::default(),
         }
     }
 
@@ -217,6 +266,7 @@ impl SeedIndex {
     pub fn reparse(&mut self, config: &Config) -> Result<usize> {
         self.records.clear();
         self.whole.clear();
+        self.ranking = Ranking::default();
         self.rescan(config)
     }
 
@@ -259,7 +309,7 @@ impl SeedIndex {
                 Ok(_) => {}
                 Err(_) => {
                     // Deleted or renamed away: the file, or a whole folder.
-                    changed += usize::from(self.records.remove(&relative).is_some());
+                    changed += usize::from(self.remove(&relative).is_some());
                     changed += self.forget_under(&format!("{relative}/"));
                 }
             }
@@ -354,6 +404,150 @@ impl SeedIndex {
         read_article(config, &self.seeds_dir, parser, &display, relative).map(Arc::new)
     }
 
+    /// The articles some feed shows, and every feed's entries by position
+    /// among them; the index's running ranking gives both without visiting
+    /// the other articles.
+    pub fn selection(&self, config: &Config) -> (Vec<Indexed>, Selection) {
+        let mut shown: Vec<Indexed> = Vec::new();
+        let mut positions: HashMap<&str, usize> = HashMap::new();
+        let feeds = (0..=config.topics.len())
+            .map(|feed| {
+                let ranked = self.ranking.feeds.get(feed);
+                let chosen = ranked
+                    .into_iter()
+                    .flat_map(|ranked| ranked.values())
+                    .take(config.site.max_entries)
+                    .map(|path| {
+                        *positions.entry(path).or_insert_with(|| {
+                            let record = &self.records[&**path];
+                            shown.push(record.article.clone().expect("ranked articles exist"));
+                            shown.len() - 1
+                        })
+                    })
+                    .collect();
+                Chosen {
+                    positions: chosen,
+                    total: ranked.map_or(0, BTreeMap::len),
+                }
+            })
+            .collect();
+        let newest = self
+            .ranking
+            .updated
+            .last()
+            .map_or(DateTime::UNIX_EPOCH.fixed_offset(), |(date, _)| *date);
+        (shown, Selection { feeds, newest })
+    }
+
+    /// Every diagnostic, sorted by file: the files' own, a warning for each
+    /// file whose id an earlier one has, and folders that could not be
+    /// listed.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut diagnostics: Vec<Diagnostic> = self
+            .ranking
+            .noted
+            .iter()
+            .flat_map(|path| self.records[&**path].diagnostics.iter().cloned())
+            .collect();
+        for id in &self.ranking.contested {
+            let mut paths = self.ranking.claims[id].iter();
+            let winner = &self.records[&**paths.next().expect("a contested id has paths")];
+            for loser in paths {
+                let loser = &self.records[&**loser];
+                diagnostics.push(ingest::duplicate_warning(
+                    &loser.display,
+                    &winner.display,
+                    id.as_str(),
+                ));
+            }
+        }
+        diagnostics.extend(self.listing.iter().cloned());
+        ingest::sort_diagnostics(&mut diagnostics);
+        diagnostics
+    }
+
+    /// Adds or replaces the record at `relative`, keeping the ranking.
+    fn insert(&mut self, relative: String, record: Record) {
+        self.remove(&relative);
+        let path: Arc<str> = relative.as_str().into();
+        if !record.diagnostics.is_empty() {
+            self.ranking.noted.insert(Arc::clone(&path));
+        }
+        let article = record.article.as_ref().map(|a| Arc::clone(&a.head));
+        let topics = record.article.as_ref().map(|a| Arc::clone(&a.topics));
+        self.records.insert(relative, record);
+        if let (Some(article), Some(topics)) = (article, topics) {
+            self.claim(path, &article, &topics);
+        }
+    }
+
+    /// Removes the record at `relative`, keeping the ranking.
+    fn remove(&mut self, relative: &str) -> Option<Record> {
+        let record = self.records.remove(relative)?;
+        self.whole.remove(relative);
+        self.ranking.noted.remove(relative);
+        if let Some(indexed) = &record.article {
+            self.unclaim(relative, &indexed.head, &indexed.topics);
+        }
+        Some(record)
+    }
+
+    /// `path` now gives `article`: it is published unless an earlier path
+    /// gives the same id, and unpublishes a later one that did.
+    fn claim(&mut self, path: Arc<str>, article: &Article, topics: &[usize]) {
+        let paths = self.ranking.claims.entry(article.id.clone()).or_default();
+        let before = paths.first().cloned();
+        paths.insert(Arc::clone(&path));
+        if paths.len() > 1 {
+            self.ranking.contested.insert(article.id.clone());
+        }
+        match before {
+            Some(before) if *before < *path => {}
+            before => {
+                if let Some(before) = before {
+                    let (head, topics) = self.ranked_parts(&before);
+                    self.ranking.rank(&before, &head, &topics, false);
+                }
+                self.ranking.rank(&path, article, topics, true);
+            }
+        }
+    }
+
+    /// `path` no longer gives `article`: the next path with its id, if any,
+    /// publishes it.
+    fn unclaim(&mut self, path: &str, article: &Article, topics: &[usize]) {
+        let Some(paths) = self.ranking.claims.get_mut(&article.id) else {
+            return;
+        };
+        let was_published = paths.first().is_some_and(|first| &**first == path);
+        let Some(path) = paths.take(path) else {
+            return;
+        };
+        let next = paths.first().cloned();
+        if paths.len() <= 1 {
+            self.ranking.contested.remove(&article.id);
+        }
+        if paths.is_empty() {
+            self.ranking.claims.remove(&article.id);
+        }
+        if was_published {
+            self.ranking.rank(&path, article, topics, false);
+            if let Some(next) = next {
+                let (head, topics) = self.ranked_parts(&next);
+                self.ranking.rank(&next, &head, &topics, true);
+            }
+        }
+    }
+
+    /// The head and topics of the published record at `path`.
+    fn ranked_parts(&self, path: &str) -> (Arc<Article>, Arc<[usize]>) {
+        let indexed = self.records[path]
+            .article
+            .as_ref()
+            .expect("a claiming record has an article");
+        (Arc::clone(&indexed.head), Arc::clone(&indexed.topics))
+    }
+
     /// Forgets records under `under` that `files` (a listing of it) lacks.
     fn forget_missing(&mut self, under: &str, files: &[SeedFile]) -> usize {
         let present: std::collections::HashSet<&str> =
@@ -366,7 +560,7 @@ impl SeedIndex {
             .map(|(path, _)| path.clone())
             .collect();
         for path in &gone {
-            self.records.remove(path);
+            self.remove(path);
         }
         gone.len()
     }
@@ -426,7 +620,7 @@ impl SeedIndex {
                     if record.article.as_ref().is_some_and(Indexed::is_whole) {
                         self.whole.insert(relative.clone());
                     }
-                    self.records.insert(relative, record);
+                    self.insert(relative, record);
                     changed += 1;
                 }
                 None => {
@@ -439,6 +633,31 @@ impl SeedIndex {
             }
         }
         changed
+    }
+}
+
+impl Ranking {
+    /// Puts the article at `path` into (or, with `published` false, takes it
+    /// out of) `all`, the feeds of `topics` and the dates.
+    fn rank(&mut self, path: &Arc<str>, article: &Article, topics: &[usize], published: bool) {
+        let wanted = topics.iter().max().map_or(1, |max| max + 2);
+        if self.feeds.len() < wanted {
+            self.feeds.resize_with(wanted, BTreeMap::new);
+        }
+        let rank = Rank::of(article);
+        let dated = (article.updated, Arc::clone(path));
+        for feed in std::iter::once(0).chain(topics.iter().map(|t| t + 1)) {
+            if published {
+                self.feeds[feed].insert(rank.clone(), Arc::clone(path));
+            } else {
+                self.feeds[feed].remove(&rank);
+            }
+        }
+        if published {
+            self.updated.insert(dated);
+        } else {
+            self.updated.remove(&dated);
+        }
     }
 }
 
@@ -703,6 +922,91 @@ mod tests {
         let known: Vec<&String> = index.records.keys().collect();
         assert_eq!(known, ["a.txt"]);
         assert_eq!(index.ingested().articles.len(), 1);
+    }
+
+    /// Each feed as the view shows it (entry paths, total, date), and the
+    /// diagnostics: the running selection against a plain pass over every
+    /// published article.
+    type Outcome = (Vec<(Vec<String>, usize, String)>, Vec<String>);
+
+    fn running(index: &SeedIndex, config: &Config) -> Outcome {
+        let (shown, selection) = index.selection(config);
+        let site = crate::publish::view(config, &shown, &selection, |p| {
+            Cow::Borrowed(shown[p].topic_indexes())
+        });
+        outcome(&site, &index.diagnostics())
+    }
+
+    fn plain(index: &SeedIndex, config: &Config) -> Outcome {
+        let ingested = index.ingested();
+        let site = crate::publish::site_view(config, &ingested.articles);
+        outcome(&site, &ingested.diagnostics)
+    }
+
+    fn outcome(site: &crate::render::SiteView<'_>, diagnostics: &[Diagnostic]) -> Outcome {
+        let feeds = site
+            .feeds
+            .iter()
+            .map(|feed| {
+                let paths = feed
+                    .entries
+                    .iter()
+                    .map(|e| e.article.source.clone())
+                    .collect();
+                (paths, feed.total, feed.updated.to_rfc3339())
+            })
+            .collect();
+        (feeds, diagnostics.iter().map(|d| d.to_string()).collect())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Writes, rewrites and deletes of a few files whose ids, dates and
+        /// topics collide on purpose: after every change the running
+        /// selection is what a pass over everything chooses.
+        #[test]
+        fn the_running_selection_is_what_a_full_pass_chooses(
+            ops in proptest::collection::vec(
+                (0..8usize, proptest::option::weighted(0.8, (0..4usize, 0..3usize, 0..4usize))),
+                1..24,
+            )
+        ) {
+            let (_dir, seeds) = seeds(&[]);
+            let config = Config::parse(
+                "[site]\nmax_entries = 3\n\
+                 [[topic]]\nslug = \"ukraine\"\nkeywords = [\"Kyiv\"]\n\
+                 [[topic]]\nslug = \"russia\"\nkeywords = [\"Moscow\"]\n",
+                Path::new("tidings.toml"),
+            )
+            .unwrap();
+            let mut index = SeedIndex::new(seeds.clone());
+            index.rescan(&config).unwrap();
+            for (file, write) in ops {
+                let path = seeds.join(format!("{file}.txt"));
+                match write {
+                    Some((date, url, place)) => {
+                        let place = ["Kyiv", "Moscow", "Kyiv and Moscow", "Lisbon"][place];
+                        let url = match url {
+                            0 => String::new(),
+                            n => format!("Original url: https://example.org/{n}\n"),
+                        };
+                        let date = ["2024-06-01", "2024-06-02 10:00", "2024-06-02T10:00:00+02:00", "2024-06-03"][date];
+                        let text = if file == 7 {
+                            "No date here\n".to_string()
+                        } else {
+                            format!("News {file} from {place}\n\n{date}\n\nWritten in {place}.\n\n{url}")
+                        };
+                        std::fs::write(&path, text).unwrap();
+                    }
+                    None => {
+                        let _ = std::fs::remove_file(&path);
+                    }
+                }
+                index.refresh(&config, std::slice::from_ref(&path));
+                proptest::prop_assert_eq!(running(&index, &config), plain(&index, &config));
+            }
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 
 use crate::catalog::{Catalog, Compression, Document};
 use crate::config::{Config, ALL_SLUG};
@@ -43,8 +43,10 @@ pub fn publish(
     ))
 }
 
-/// Renders the catalog of an index: finds the articles some document shows,
-/// has the index load their bodies, then renders (see [`assemble`]).
+/// Renders the catalog of an index: takes the articles some document shows
+/// from the index's running selection, has the index load their bodies,
+/// then renders (see [`assemble`]). Nothing here visits every article, so a
+/// reload costs what the feeds show, not what the archive holds.
 pub fn assemble_index(
     config: &Config,
     index: &mut SeedIndex,
@@ -52,24 +54,14 @@ pub fn assemble_index(
     previous: Option<&Catalog>,
     compression: Compression,
 ) -> Catalog {
-    let ingested = index.ingested();
-    let site = site_view(config, &ingested.articles);
-    let shown: HashSet<&str> = site
-        .feeds
-        .iter()
-        .flat_map(|feed| &feed.entries)
-        .map(|entry| entry.article.source.as_str())
-        .collect();
-    index.hydrate(config, &shown);
-    drop(site);
-    assemble(
-        config,
-        &ingested.articles,
-        ingested.diagnostics,
-        generation,
-        previous,
-        compression,
-    )
+    let (shown, selection) = index.selection(config);
+    let paths: HashSet<&str> = shown.iter().map(|a| a.article().source.as_str()).collect();
+    index.hydrate(config, &paths);
+    let site = view(config, &shown, &selection, |position| {
+        Cow::Borrowed(shown[position].topic_indexes())
+    });
+    let catalog = Catalog::new(generation, selection.feeds[0].total, index.diagnostics());
+    render_catalog(&site, &shown, catalog, previous, compression)
 }
 
 /// A rendered document before it gets its validators and variants.
@@ -98,7 +90,20 @@ pub fn assemble<P: Placed>(
     compression: Compression,
 ) -> Catalog {
     let site = site_view(config, articles);
-    let texts = entry_texts(&site, articles);
+    let catalog = Catalog::new(generation, articles.len(), diagnostics);
+    render_catalog(&site, articles, catalog, previous, compression)
+}
+
+/// Renders every document of `site` into `catalog` (empty, with its
+/// generation and counts).
+fn render_catalog<P: Placed>(
+    site: &SiteView<'_>,
+    articles: &[P],
+    mut catalog: Catalog,
+    previous: Option<&Catalog>,
+    compression: Compression,
+) -> Catalog {
+    let texts = entry_texts(site, articles);
     let mut jobs: Vec<Job<'_, '_>> = Vec::with_capacity(site.feeds.len() * 4 + 2);
     for feed in &site.feeds {
         jobs.extend(Format::ALL.map(|format| Job::Listing(Listing::Feed(format), feed)));
@@ -116,7 +121,7 @@ pub fn assemble<P: Placed>(
     let work = || {
         let mut done = Vec::new();
         while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-            done.push(complete(job.render(&site, &texts), previous, compression));
+            done.push(complete(job.render(site, &texts), previous, compression));
         }
         done
     };
@@ -129,7 +134,6 @@ pub fn assemble<P: Placed>(
         }
         documents
     });
-    let mut catalog = Catalog::new(generation, articles.len(), diagnostics);
     for (path, document) in documents {
         catalog.insert(path, document);
     }
@@ -277,21 +281,74 @@ impl Placed for Article {
     }
 }
 
-/// Selects, sorts and cuts the entries of every feed: `all` first, then the
-/// configured topics in file order.
+/// Which articles every feed shows, by position in an article list: `all`
+/// first, then the configured topics in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    pub feeds: Vec<Chosen>,
+    /// The newest `updated` of every published article (the date of an
+    /// empty feed), or the Unix epoch when there is none.
+    pub newest: DateTime<FixedOffset>,
+}
+
+/// The entries of one feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chosen {
+    /// Newest first (ties broken by id), at most `max_entries`.
+    pub positions: Vec<usize>,
+    /// Articles in the feed before the cut.
+    pub total: usize,
+}
+
+/// Selects, sorts and cuts the entries of every feed, then makes the view.
 pub fn site_view<'a, P: Placed>(config: &'a Config, articles: &'a [P]) -> SiteView<'a> {
     let matcher = Matcher::new(&config.topics);
-    let placed: Vec<(&'a Article, Cow<'a, [usize]>, usize)> = articles
-        .iter()
-        .enumerate()
-        .map(|(position, placed)| (placed.article(), placed.topics(&matcher), position))
-        .collect();
+    let topics: Vec<Cow<'a, [usize]>> = articles.iter().map(|a| a.topics(&matcher)).collect();
+    let selection = select(config, articles, &topics);
+    view(config, articles, &selection, |position| {
+        topics[position].clone()
+    })
+}
 
-    let newest = placed
+/// Chooses every feed's entries among all `articles` (`topics` are theirs).
+/// Only the newest `max_entries` are sorted: selecting them is linear, so a
+/// feed of an archive of 100,000 articles costs little more than one of 50.
+fn select<P: Placed>(config: &Config, articles: &[P], topics: &[Cow<'_, [usize]>]) -> Selection {
+    let newest = articles
         .iter()
-        .map(|(a, _, _)| a.updated)
+        .map(|a| a.article().updated)
         .max()
         .unwrap_or(DateTime::UNIX_EPOCH.fixed_offset());
+    let choose = |member: &dyn Fn(&[usize]) -> bool| {
+        let mut positions: Vec<usize> = (0..articles.len())
+            .filter(|&position| member(&topics[position]))
+            .collect();
+        let total = positions.len();
+        let order =
+            |a: &usize, b: &usize| newest_first(articles[*a].article(), articles[*b].article());
+        let max = config.site.max_entries;
+        if positions.len() > max {
+            positions.select_nth_unstable_by(max - 1, order);
+            positions.truncate(max);
+        }
+        positions.sort_by(order);
+        Chosen { positions, total }
+    };
+    let mut feeds = vec![choose(&|_| true)];
+    for index in 0..config.topics.len() {
+        feeds.push(choose(&|topics| topics.contains(&index)));
+    }
+    Selection { feeds, newest }
+}
+
+/// The feeds of `selection` over `articles`, ready to render; `topics`
+/// gives the topics of the article at a position.
+pub fn view<'a, P: Placed>(
+    config: &'a Config,
+    articles: &'a [P],
+    selection: &Selection,
+    topics: impl Fn(usize) -> Cow<'a, [usize]>,
+) -> SiteView<'a> {
     let categories = |indexes: &[usize]| -> Vec<Category<'a>> {
         indexes
             .iter()
@@ -301,41 +358,21 @@ pub fn site_view<'a, P: Placed>(config: &'a Config, articles: &'a [P]) -> SiteVi
             })
             .collect()
     };
-    let feed = |slug: &'a str,
-                name: &str,
-                title: String,
-                description: String,
-                member: &dyn Fn(&[usize]) -> bool| {
-        // Only the newest `max_entries` are sorted: selecting them is linear,
-        // so a feed of an archive of 100,000 articles costs little more than
-        // one of 50.
-        let mut members: Vec<&(&'a Article, Cow<'a, [usize]>, usize)> = placed
+    let feed = |chosen: &Chosen, slug: &'a str, name: &str, title: String, description: String| {
+        let entries: Vec<Entry<'a>> = chosen
+            .positions
             .iter()
-            .filter(|(_, topics, _)| member(topics))
-            .collect();
-        let total = members.len();
-        let order = |a: &&(&Article, Cow<[usize]>, usize), b: &&(&Article, Cow<[usize]>, usize)| {
-            newest_first(a.0, b.0)
-        };
-        let max = config.site.max_entries;
-        if members.len() > max {
-            members.select_nth_unstable_by(max - 1, order);
-            members.truncate(max);
-        }
-        members.sort_by(order);
-        let entries: Vec<Entry<'a>> = members
-            .into_iter()
-            .map(|(article, topics, position)| Entry {
-                article,
-                position: *position,
-                categories: categories(topics),
+            .map(|&position| Entry {
+                article: articles[position].article(),
+                position,
+                categories: categories(&topics(position)),
             })
             .collect();
         let updated = entries
             .iter()
             .map(|e| e.article.updated)
             .max()
-            .unwrap_or(newest);
+            .unwrap_or(selection.newest);
         FeedView {
             site: &config.site,
             slug,
@@ -343,12 +380,13 @@ pub fn site_view<'a, P: Placed>(config: &'a Config, articles: &'a [P]) -> SiteVi
             title,
             description,
             entries,
-            total,
+            total: chosen.total,
             updated,
         }
     };
 
     let mut feeds = vec![feed(
+        &selection.feeds[0],
         ALL_SLUG,
         &config.site.title,
         config.site.title.clone(),
@@ -357,10 +395,10 @@ pub fn site_view<'a, P: Placed>(config: &'a Config, articles: &'a [P]) -> SiteVi
         } else {
             config.site.description.clone()
         },
-        &|_| true,
     )];
-    for (index, topic) in config.topics.iter().enumerate() {
+    for (topic, chosen) in config.topics.iter().zip(&selection.feeds[1..]) {
         feeds.push(feed(
+            chosen,
             &topic.slug,
             &topic.title,
             format!("{} – {}", topic.title, config.site.title),
@@ -369,7 +407,6 @@ pub fn site_view<'a, P: Placed>(config: &'a Config, articles: &'a [P]) -> SiteVi
             } else {
                 topic.description.clone()
             },
-            &|topics| topics.contains(&index),
         ));
     }
     SiteView {

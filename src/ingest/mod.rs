@@ -158,19 +158,11 @@ impl<A: Borrow<Article>> Ingested<A> {
             .into_iter()
             .map(|(loser, winner)| {
                 published[loser] = false;
-                Diagnostic::warning(
-                    files[loser].0.clone(),
-                    1,
-                    format!(
-                        "not published: {} has the same id ({}) and comes first by path; \
-                         give this article its own canonical URL or remove one of the files",
-                        files[winner].0,
-                        files[winner]
-                            .1
-                            .as_ref()
-                            .map_or("", |a| a.borrow().id.as_str()),
-                    ),
-                )
+                let id = files[winner]
+                    .1
+                    .as_ref()
+                    .map_or("", |a| a.borrow().id.as_str());
+                duplicate_warning(&files[loser].0, &files[winner].0, id)
             })
             .collect();
 
@@ -194,7 +186,19 @@ impl<A: Borrow<Article>> Ingested<A> {
     }
 }
 
-fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
+/// The warning for a file whose article id an earlier file (by path) has.
+pub(crate) fn duplicate_warning(loser: &str, winner: &str, id: &str) -> Diagnostic {
+    Diagnostic::warning(
+        loser,
+        1,
+        format!(
+            "not published: {winner} has the same id ({id}) and comes first by path; \
+             give this article its own canonical URL or remove one of the files"
+        ),
+    )
+}
+
+pub(crate) fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
     // Stable, so several findings on one line keep the order they were made.
     diagnostics.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
 }
