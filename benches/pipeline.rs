@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use divan::{black_box, Bencher};
-use tidings::catalog::Compression;
+use tidings::catalog::{Compression, Document};
 use tidings::config::Config;
 use tidings::ingest::SeedParser;
 use tidings::model::Article;
@@ -111,6 +111,27 @@ fn assemble_catalog_10k_articles(bencher: Bencher, compress: bool) {
             1,
             None,
             compression,
+        )
+    });
+}
+
+/// One feed document of 50 entries given its gzip and brotli variants: what
+/// a reload pays for each document that changed.
+#[divan::bench(sample_count = 20)]
+fn compress_feed_of_50_entries(bencher: Bencher) {
+    let config = config(50);
+    let articles = articles(50, &config);
+    let site = site_view(&config, &articles);
+    let text = render::atom::render_atom(&site.feeds[0]);
+    let bytes = bytes::Bytes::from(text);
+    let when = chrono::DateTime::UNIX_EPOCH;
+    bencher.bench(|| {
+        Document::build(
+            "application/atom+xml",
+            true,
+            black_box(bytes.clone()),
+            when,
+            Compression::On,
         )
     });
 }

@@ -16,13 +16,13 @@
 //! build and the server both go through here, so both stay small.
 
 use std::borrow::{Borrow, Cow};
-use std::cmp::Reverse;
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::DateTime;
 
 use crate::config::Config;
 use crate::diagnostic::Diagnostic;
@@ -37,8 +37,8 @@ use crate::topics::Matcher;
 /// the article lists made from it.
 #[derive(Debug, Clone)]
 pub struct Indexed {
-    /// The whole article, or, when bodies are kept only for shown articles,
-    /// just its id, source and dates.
+    /// Its id, source and dates: what ranking it needs, kept for as long as
+    /// the record lives (the ranking shares it).
     head: Arc<Article>,
     /// The whole article once it is loaded; shared, so that loading it
     /// through the index shows in lists already made.
@@ -52,13 +52,10 @@ pub struct Indexed {
 impl Indexed {
     fn new(article: Article, topics: Arc<[usize]>, keep_body: bool) -> Self {
         let whole = Arc::new(OnceLock::new());
-        let head = if keep_body {
-            let article = Arc::new(article);
-            let _ = whole.set(Arc::clone(&article));
-            article
-        } else {
-            Arc::new(head_of(article))
-        };
+        let head = Arc::new(head_of(&article));
+        if keep_body {
+            let _ = whole.set(Arc::new(article));
+        }
         Self {
             head,
             whole,
@@ -79,7 +76,7 @@ impl Indexed {
     /// The same article with only its head kept.
     fn without_body(&self) -> Self {
         Self {
-            head: Arc::new(head_of(Article::clone(&self.head))),
+            head: Arc::clone(&self.head),
             whole: Arc::new(OnceLock::new()),
             topics: Arc::clone(&self.topics),
             texts: Arc::default(),
@@ -90,10 +87,10 @@ impl Indexed {
 /// What choosing a feed's entries needs of an article (the id, for
 /// duplicates; the dates, for the order) and nothing else: the rest is read
 /// again if the article comes into a feed.
-fn head_of(article: Article) -> Article {
+fn head_of(article: &Article) -> Article {
     Article {
-        id: article.id,
-        source: article.source,
+        id: article.id.clone(),
+        source: article.source.clone(),
         title: String::new(),
         url: None,
         published: article.published,
@@ -166,37 +163,83 @@ pub struct SeedIndex {
 /// Published articles ranked per feed, kept as records come and go, so that
 /// the newest entries of every feed are known without visiting every
 /// article (a reload at 100,000 articles must not cost 100,000 of anything).
+/// It holds the records' own heads, so it costs a few pointers per article.
 #[derive(Debug, Default)]
 struct Ranking {
-    /// Every article id with the paths that give it; the first path
-    /// publishes it, the others get a warning.
-    claims: HashMap<ArticleId, BTreeSet<Arc<str>>>,
-    /// Ids given by more than one path.
+    /// Every article id with the heads of the files that give it, by path;
+    /// the first publishes it, the others get a warning.
+    claims: HashMap<ById, Vec<Arc<Article>>>,
+    /// Ids given by more than one file.
     contested: BTreeSet<ArticleId>,
-    /// Published articles newest first, per feed: `all`, then the topics in
-    /// config order.
-    feeds: Vec<BTreeMap<Rank, Arc<str>>>,
-    /// The `updated` date of every published article, with its path (a tie
-    /// goes to the last path, as `Iterator::max` would choose).
-    updated: BTreeSet<(DateTime<FixedOffset>, Arc<str>)>,
+    /// Published articles as feeds list them, per feed: `all`, then the
+    /// topics in config order.
+    feeds: Vec<BTreeSet<Ranked>>,
+    /// Published articles by `updated` date.
+    updated: BTreeSet<ByUpdated>,
     /// Paths of the records that have diagnostics.
-    noted: BTreeSet<Arc<str>>,
+    noted: BTreeSet<String>,
 }
 
-/// Where an article ranks in a feed: newest published first, ties broken by
-/// id, as `publish` orders entries.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Rank {
-    published: Reverse<DateTime<FixedOffset>>,
-    id: ArticleId,
+/// A head ordered as feeds list entries: newest published first, ties
+/// broken by id.
+#[derive(Debug, Clone)]
+struct Ranked(Arc<Article>);
+
+/// A head ordered by `updated`, ties by path, so that the last is the one
+/// `Iterator::max` picks over articles in path order.
+#[derive(Debug, Clone)]
+struct ByUpdated(Arc<Article>);
+
+/// A head compared and hashed by its id alone.
+#[derive(Debug, Clone)]
+struct ById(Arc<Article>);
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        crate::publish::newest_first(&self.0, &other.0)
+    }
 }
 
-impl Rank {
-    fn of(article: &Article) -> Self {
-        Self {
-            published: Reverse(article.published),
-            id: article.id.clone(),
+impl Ord for ByUpdated {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.0.updated, &self.0.source).cmp(&(other.0.updated, &other.0.source))
+    }
+}
+
+macro_rules! order_by_cmp {
+    ($($name:ident),*) => {$(
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+                Some(self.cmp(other))
+            }
         }
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.cmp(other) == Ordering::Equal
+            }
+        }
+        impl Eq for $name {}
+    )*};
+}
+order_by_cmp!(Ranked, ByUpdated);
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for ById {}
+
+impl std::hash::Hash for ById {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.id.hash(state);
+    }
+}
+
+impl Borrow<ArticleId> for ById {
+    fn borrow(&self) -> &ArticleId {
+        &self.0.id
     }
 }
 
@@ -415,11 +458,12 @@ impl SeedIndex {
                 let ranked = self.ranking.feeds.get(feed);
                 let chosen = ranked
                     .into_iter()
-                    .flat_map(|ranked| ranked.values())
+                    .flatten()
                     .take(config.site.max_entries)
-                    .map(|path| {
+                    .map(|Ranked(head)| {
+                        let path = head.source.as_str();
                         *positions.entry(path).or_insert_with(|| {
-                            let record = &self.records[&**path];
+                            let record = &self.records[path];
                             shown.push(record.article.clone().expect("ranked articles exist"));
                             shown.len() - 1
                         })
@@ -427,7 +471,7 @@ impl SeedIndex {
                     .collect();
                 Chosen {
                     positions: chosen,
-                    total: ranked.map_or(0, BTreeMap::len),
+                    total: ranked.map_or(0, BTreeSet::len),
                 }
             })
             .collect();
@@ -435,7 +479,7 @@ impl SeedIndex {
             .ranking
             .updated
             .last()
-            .map_or(DateTime::UNIX_EPOCH.fixed_offset(), |(date, _)| *date);
+            .map_or(DateTime::UNIX_EPOCH.fixed_offset(), |dated| dated.0.updated);
         (shown, Selection { feeds, newest })
     }
 
@@ -447,13 +491,14 @@ impl SeedIndex {
             .ranking
             .noted
             .iter()
-            .flat_map(|path| self.records[&**path].diagnostics.iter().cloned())
+            .flat_map(|path| self.records[path].diagnostics.iter().cloned())
             .collect();
         for id in &self.ranking.contested {
-            let mut paths = self.ranking.claims[id].iter();
-            let winner = &self.records[&**paths.next().expect("a contested id has paths")];
-            for loser in paths {
-                let loser = &self.records[&**loser];
+            let mut claimants = self.ranking.claims[id].iter();
+            let first = claimants.next().expect("a contested id has claimants");
+            let winner = &self.records[&first.source];
+            for loser in claimants {
+                let loser = &self.records[&loser.source];
                 diagnostics.push(ingest::duplicate_warning(
                     &loser.display,
                     &winner.display,
@@ -469,15 +514,16 @@ impl SeedIndex {
     /// Adds or replaces the record at `relative`, keeping the ranking.
     fn insert(&mut self, relative: String, record: Record) {
         self.remove(&relative);
-        let path: Arc<str> = relative.as_str().into();
         if !record.diagnostics.is_empty() {
-            self.ranking.noted.insert(Arc::clone(&path));
+            self.ranking.noted.insert(relative.clone());
         }
-        let article = record.article.as_ref().map(|a| Arc::clone(&a.head));
-        let topics = record.article.as_ref().map(|a| Arc::clone(&a.topics));
+        let claim = record
+            .article
+            .as_ref()
+            .map(|a| (Arc::clone(&a.head), Arc::clone(&a.topics)));
         self.records.insert(relative, record);
-        if let (Some(article), Some(topics)) = (article, topics) {
-            self.claim(path, &article, &topics);
+        if let Some((head, topics)) = claim {
+            self.claim(head, &topics);
         }
     }
 
@@ -487,65 +533,67 @@ impl SeedIndex {
         self.whole.remove(relative);
         self.ranking.noted.remove(relative);
         if let Some(indexed) = &record.article {
-            self.unclaim(relative, &indexed.head, &indexed.topics);
+            self.unclaim(&indexed.head, &indexed.topics);
         }
         Some(record)
     }
 
-    /// `path` now gives `article`: it is published unless an earlier path
-    /// gives the same id, and unpublishes a later one that did.
-    fn claim(&mut self, path: Arc<str>, article: &Article, topics: &[usize]) {
-        let paths = self.ranking.claims.entry(article.id.clone()).or_default();
-        let before = paths.first().cloned();
-        paths.insert(Arc::clone(&path));
-        if paths.len() > 1 {
-            self.ranking.contested.insert(article.id.clone());
+    /// The file of `head` gives its id: it is published unless a file
+    /// earlier by path gives the same id, and it unpublishes a later one.
+    fn claim(&mut self, head: Arc<Article>, topics: &[usize]) {
+        let claimants = self
+            .ranking
+            .claims
+            .entry(ById(Arc::clone(&head)))
+            .or_default();
+        let before = claimants.first().cloned();
+        let at = claimants.partition_point(|c| c.source < head.source);
+        claimants.insert(at, Arc::clone(&head));
+        if claimants.len() > 1 {
+            self.ranking.contested.insert(head.id.clone());
         }
-        match before {
-            Some(before) if *before < *path => {}
-            before => {
-                if let Some(before) = before {
-                    let (head, topics) = self.ranked_parts(&before);
-                    self.ranking.rank(&before, &head, &topics, false);
-                }
-                self.ranking.rank(&path, article, topics, true);
+        if at == 0 {
+            if let Some(before) = before {
+                let topics = self.topics_at(&before.source);
+                self.ranking.rank(&before, &topics, false);
             }
+            self.ranking.rank(&head, topics, true);
         }
     }
 
-    /// `path` no longer gives `article`: the next path with its id, if any,
-    /// publishes it.
-    fn unclaim(&mut self, path: &str, article: &Article, topics: &[usize]) {
-        let Some(paths) = self.ranking.claims.get_mut(&article.id) else {
+    /// The file of `head` no longer gives its id: the next file that gives
+    /// it, if any, publishes it.
+    fn unclaim(&mut self, head: &Arc<Article>, topics: &[usize]) {
+        let Some(claimants) = self.ranking.claims.get_mut(&head.id) else {
             return;
         };
-        let was_published = paths.first().is_some_and(|first| &**first == path);
-        let Some(path) = paths.take(path) else {
+        let Some(at) = claimants.iter().position(|c| c.source == head.source) else {
             return;
         };
-        let next = paths.first().cloned();
-        if paths.len() <= 1 {
-            self.ranking.contested.remove(&article.id);
+        claimants.remove(at);
+        let next = claimants.first().cloned();
+        if claimants.len() <= 1 {
+            self.ranking.contested.remove(&head.id);
         }
-        if paths.is_empty() {
-            self.ranking.claims.remove(&article.id);
+        if claimants.is_empty() {
+            self.ranking.claims.remove(&head.id);
         }
-        if was_published {
-            self.ranking.rank(&path, article, topics, false);
+        if at == 0 {
+            self.ranking.rank(head, topics, false);
             if let Some(next) = next {
-                let (head, topics) = self.ranked_parts(&next);
-                self.ranking.rank(&next, &head, &topics, true);
+                let topics = self.topics_at(&next.source);
+                self.ranking.rank(&next, &topics, true);
             }
         }
     }
 
-    /// The head and topics of the published record at `path`.
-    fn ranked_parts(&self, path: &str) -> (Arc<Article>, Arc<[usize]>) {
+    /// The topics of the article of the record at `path`.
+    fn topics_at(&self, path: &str) -> Arc<[usize]> {
         let indexed = self.records[path]
             .article
             .as_ref()
             .expect("a claiming record has an article");
-        (Arc::clone(&indexed.head), Arc::clone(&indexed.topics))
+        Arc::clone(&indexed.topics)
     }
 
     /// Forgets records under `under` that `files` (a listing of it) lacks.
@@ -637,26 +685,24 @@ impl SeedIndex {
 }
 
 impl Ranking {
-    /// Puts the article at `path` into (or, with `published` false, takes it
-    /// out of) `all`, the feeds of `topics` and the dates.
-    fn rank(&mut self, path: &Arc<str>, article: &Article, topics: &[usize], published: bool) {
+    /// Puts `head` into (or, with `published` false, takes it out of) `all`,
+    /// the feeds of `topics` and the dates.
+    fn rank(&mut self, head: &Arc<Article>, topics: &[usize], published: bool) {
         let wanted = topics.iter().max().map_or(1, |max| max + 2);
         if self.feeds.len() < wanted {
-            self.feeds.resize_with(wanted, BTreeMap::new);
+            self.feeds.resize_with(wanted, BTreeSet::new);
         }
-        let rank = Rank::of(article);
-        let dated = (article.updated, Arc::clone(path));
         for feed in std::iter::once(0).chain(topics.iter().map(|t| t + 1)) {
             if published {
-                self.feeds[feed].insert(rank.clone(), Arc::clone(path));
+                self.feeds[feed].insert(Ranked(Arc::clone(head)));
             } else {
-                self.feeds[feed].remove(&rank);
+                self.feeds[feed].remove(&Ranked(Arc::clone(head)));
             }
         }
         if published {
-            self.updated.insert(dated);
+            self.updated.insert(ByUpdated(Arc::clone(head)));
         } else {
-            self.updated.remove(&dated);
+            self.updated.remove(&ByUpdated(Arc::clone(head)));
         }
     }
 }
@@ -764,9 +810,10 @@ mod tests {
         (dir, seeds)
     }
 
+    /// The article of the record at `relative`: whole when held whole.
     fn article(index: &SeedIndex, relative: &str) -> Arc<Article> {
-        let record = &index.records[relative];
-        Arc::clone(&record.article.as_ref().expect("published").head)
+        let indexed = index.records[relative].article.as_ref().expect("published");
+        Arc::clone(indexed.whole.get().unwrap_or(&indexed.head))
     }
 
     fn set_mtime(path: &Path, seconds_later: u64) {
@@ -835,7 +882,10 @@ mod tests {
 
         // Catalogs built from the index share the very same article.
         let ingested = index.ingested();
-        assert!(Arc::ptr_eq(&before, &ingested.articles[0].head));
+        assert!(Arc::ptr_eq(
+            &before,
+            ingested.articles[0].whole.get().unwrap()
+        ));
     }
 
     #[test]
@@ -1029,7 +1079,7 @@ mod tests {
         assert_eq!(index.reparse(&lviv).unwrap(), 3);
         assert!(!Arc::ptr_eq(&before, &article(&index, "a.txt")));
         for indexed in index.ingested().articles {
-            assert!(indexed.topics.is_empty(), "{:?}", indexed.head.title);
+            assert!(indexed.topics.is_empty(), "{:?}", indexed.head.source);
         }
         assert_eq!(index.rescan(&lviv).unwrap(), 0);
     }
