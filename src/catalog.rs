@@ -1,10 +1,11 @@
 //! The catalog: every published document, ready to send.
 //!
 //! Built once per content change by [`publish`](crate::publish), then only
-//! read: the HTTP server looks documents up by path and the static writer
-//! copies them to files. A document carries its bytes, its precompressed
-//! variants and its validators, so neither reader renders or compresses
-//! anything. The catalog knows nothing of seeds, topics or formats.
+//! read: the HTTP server looks documents up by path. A document carries its
+//! bytes, its precompressed variants and its validators, so the server
+//! renders and compresses nothing. The catalog knows nothing of seeds,
+//! topics or formats. (The static build writes the same documents without
+//! holding them all: see [`build`](crate::build).)
 
 use std::collections::BTreeMap;
 use std::io::Write;

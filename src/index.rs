@@ -14,6 +14,11 @@
 //! entries needs (id, path, dates, topics) and reads the articles some
 //! document shows again just before rendering ([`SeedIndex::hydrate`]). The static
 //! build and the server both go through here, so both stay small.
+//!
+//! Nor must a reload visit the whole archive. The index keeps every feed's
+//! ranking up to date record by record (which file publishes each id, each
+//! feed's articles newest first, the newest date), so the entries every feed
+//! shows are read off the top of its ranking ([`SeedIndex::selection`]).
 
 use std::borrow::{Borrow, Cow};
 use std::cmp::Ordering;

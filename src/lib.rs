@@ -3,19 +3,21 @@
 //! It reads seed articles (plain text or Markdown with TOML front matter)
 //! from a folder, sorts them into the topics of `config/tidings.toml`, and
 //! renders every topic as RSS 2.0, Atom 1.0 and JSON Feed 1.1, with HTML
-//! pages and an OPML list. The result is a [`Catalog`](catalog::Catalog) of
-//! documents, which `tidings serve` answers HTTP requests from and
-//! `tidings build` writes to disk.
+//! pages and an OPML list. `tidings serve` answers HTTP requests from a
+//! [`Catalog`](catalog::Catalog) of those documents held in memory;
+//! `tidings build` streams the same bytes into files.
 //!
 //! ```text
-//! seeds/ --ingest+topics--> SeedIndex --publish: feed views, render--> Catalog
-//!              ^                                                       |- http
-//!              '-- reload (watch seeds/ and config, swap the Catalog) -+- write
+//! seeds/ --ingest+topics--> SeedIndex --publish: selection, view, render--> Catalog --> http
+//!              ^        (running ranking)  '--build: the same, streamed--> files
+//!              '-- reload (watch seeds/ and config, swap the Catalog)
 //! ```
 //!
-//! The index keeps parsed, classified articles between builds, so a reload
-//! re-reads only what changed, and keeps whole only the articles some feed
-//! shows, so memory does not grow with the archive.
+//! The index keeps parsed, classified articles between builds and every
+//! feed's ranking, so a reload re-reads and re-ranks only what changed, and
+//! keeps whole only the articles some feed shows, so memory does not grow
+//! with the archive. Entries are rendered once per format and spliced into
+//! every document that lists them.
 
 pub mod build;
 pub mod catalog;
