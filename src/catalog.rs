@@ -202,9 +202,10 @@ pub(crate) fn gzip_writer<W: Write>(out: W) -> flate2::write::GzEncoder<W> {
 }
 
 /// A brotli encoder at the catalog's quality into `out`, with a window for
-/// documents of any size.
-pub(crate) fn brotli_writer<W: Write>(out: W) -> brotli::CompressorWriter<W> {
-    brotli::CompressorWriter::new(out, 4096, BROTLI_QUALITY, BROTLI_MAX_WINDOW)
+/// a document of `len` bytes, or of any size.
+pub(crate) fn brotli_writer<W: Write>(out: W, len: Option<usize>) -> brotli::CompressorWriter<W> {
+    let window = len.map_or(BROTLI_MAX_WINDOW, brotli_window);
+    brotli::CompressorWriter::new(out, 4096, BROTLI_QUALITY, window)
 }
 
 /// The smallest brotli window (log2 of its size) that holds `len` bytes:
@@ -225,9 +226,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 }
 
 fn brotli(data: &[u8]) -> Vec<u8> {
-    let out = Vec::with_capacity(data.len() / 3);
-    let window = brotli_window(data.len());
-    let mut writer = brotli::CompressorWriter::new(out, 4096, BROTLI_QUALITY, window);
+    let mut writer = brotli_writer(Vec::with_capacity(data.len() / 3), Some(data.len()));
     writer
         .write_all(data)
         .expect("writing to a Vec cannot fail");

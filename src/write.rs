@@ -39,10 +39,25 @@ pub struct HeaderRule {
 pub struct DocumentFile {
     path: PathBuf,
     identity: BufWriter<File>,
-    gzip: Option<flate2::write::GzEncoder<BufWriter<File>>>,
-    brotli: Option<brotli::CompressorWriter<BufWriter<File>>>,
+    compression: Compression,
+    /// What the encoders have not been given yet. A document of up to
+    /// [`STAGED`] bytes reaches them in one piece, as in the catalog, so its
+    /// `.gz` and `.br` are the very bytes the server sends (encoders cut
+    /// blocks differently when fed piece by piece, and brotli's window is
+    /// fitted to a document whose size is known).
+    staged: Vec<u8>,
+    /// Made when the first bytes are handed over.
+    encoders: Option<Encoders>,
     last_modified: DateTime<Utc>,
 }
+
+struct Encoders {
+    gzip: flate2::write::GzEncoder<BufWriter<File>>,
+    brotli: brotli::CompressorWriter<BufWriter<File>>,
+}
+
+/// Bytes held back for the encoders: more than a feed of 50 full entries.
+const STAGED: usize = 512 * 1024;
 
 impl std::fmt::Debug for DocumentFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -53,7 +68,7 @@ impl std::fmt::Debug for DocumentFile {
 }
 
 impl DocumentFile {
-    /// Creates the files of the document at `layout_path` under `out`.
+    /// Creates the file of the document at `layout_path` under `out`.
     pub fn create(
         out: &Path,
         layout_path: &str,
@@ -61,33 +76,11 @@ impl DocumentFile {
         last_modified: DateTime<Utc>,
     ) -> Result<Self> {
         let path = out.join(layout::file_path(layout_path));
-        let create = |suffix: &str| -> Result<BufWriter<File>> {
-            let file = sibling(&path, suffix);
-            let fail = |source| Error::Write {
-                path: file.clone(),
-                source,
-            };
-            if let Some(parent) = file.parent() {
-                std::fs::create_dir_all(parent).map_err(fail)?;
-            }
-            Ok(BufWriter::with_capacity(
-                64 * 1024,
-                File::create(&file).map_err(fail)?,
-            ))
-        };
-        let compressed = compression == Compression::On;
         Ok(Self {
-            identity: create("")?,
-            gzip: if compressed {
-                Some(catalog::gzip_writer(create(".gz")?))
-            } else {
-                None
-            },
-            brotli: if compressed {
-                Some(catalog::brotli_writer(create(".br")?))
-            } else {
-                None
-            },
+            identity: create_file(&path, "")?,
+            compression,
+            staged: Vec::new(),
+            encoders: None,
             path,
             last_modified,
         })
@@ -96,41 +89,58 @@ impl DocumentFile {
     /// Appends `text` to the document.
     pub fn push(&mut self, text: &str) -> Result<()> {
         let bytes = text.as_bytes();
-        let fail = |suffix: &str| {
-            let path = sibling(&self.path, suffix);
-            move |source| Error::Write { path, source }
+        self.identity
+            .write_all(bytes)
+            .map_err(write_error(&self.path, ""))?;
+        if self.compression == Compression::On {
+            self.staged.extend_from_slice(bytes);
+            if self.staged.len() > STAGED {
+                self.compress_staged(false)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands the staged bytes to the encoders; `last` when no more follow.
+    fn compress_staged(&mut self, last: bool) -> Result<()> {
+        if self.compression == Compression::Off {
+            return Ok(());
+        }
+        let encoders = match &mut self.encoders {
+            Some(encoders) => encoders,
+            None => {
+                let size = last.then_some(self.staged.len());
+                self.encoders.insert(Encoders {
+                    gzip: catalog::gzip_writer(create_file(&self.path, ".gz")?),
+                    brotli: catalog::brotli_writer(create_file(&self.path, ".br")?, size),
+                })
+            }
         };
-        self.identity.write_all(bytes).map_err(fail(""))?;
-        if let Some(gzip) = &mut self.gzip {
-            gzip.write_all(bytes).map_err(fail(".gz"))?;
-        }
-        if let Some(brotli) = &mut self.brotli {
-            brotli.write_all(bytes).map_err(fail(".br"))?;
-        }
+        encoders
+            .gzip
+            .write_all(&self.staged)
+            .map_err(write_error(&self.path, ".gz"))?;
+        encoders
+            .brotli
+            .write_all(&self.staged)
+            .map_err(write_error(&self.path, ".br"))?;
+        self.staged.clear();
         Ok(())
     }
 
     /// Ends every variant, flushes it and dates it; returns the number of
     /// files written.
-    pub fn finish(self) -> Result<usize> {
+    pub fn finish(mut self) -> Result<usize> {
+        self.compress_staged(true)?;
         let mut files = vec![finish_file(&self.path, "", self.identity)?];
-        if let Some(gzip) = self.gzip {
-            let fail = |source| Error::Write {
-                path: sibling(&self.path, ".gz"),
-                source,
-            };
-            files.push(finish_file(
-                &self.path,
-                ".gz",
-                gzip.finish().map_err(fail)?,
-            )?);
-        }
-        if let Some(mut brotli) = self.brotli {
-            let fail = |source| Error::Write {
-                path: sibling(&self.path, ".br"),
-                source,
-            };
-            brotli.flush().map_err(fail)?;
+        if let Some(encoders) = self.encoders {
+            let gzip = encoders
+                .gzip
+                .finish()
+                .map_err(write_error(&self.path, ".gz"))?;
+            files.push(finish_file(&self.path, ".gz", gzip)?);
+            let mut brotli = encoders.brotli;
+            brotli.flush().map_err(write_error(&self.path, ".br"))?;
             files.push(finish_file(&self.path, ".br", brotli.into_inner())?);
         }
         for file in &files {
@@ -190,6 +200,28 @@ pub fn headers_file(rules: &[HeaderRule], cache_control: &str) -> String {
     out
 }
 
+/// Creates the file at `path` plus `suffix`, and its folders.
+fn create_file(path: &Path, suffix: &str) -> Result<BufWriter<File>> {
+    let file = sibling(path, suffix);
+    let fail = |source| Error::Write {
+        path: file.clone(),
+        source,
+    };
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent).map_err(fail)?;
+    }
+    Ok(BufWriter::with_capacity(
+        64 * 1024,
+        File::create(&file).map_err(fail)?,
+    ))
+}
+
+/// An error writing `path` plus `suffix`.
+fn write_error(path: &Path, suffix: &str) -> impl FnOnce(std::io::Error) -> Error {
+    let path = sibling(path, suffix);
+    move |source| Error::Write { path, source }
+}
+
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
@@ -197,13 +229,10 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 }
 
 fn finish_file(path: &Path, suffix: &str, writer: BufWriter<File>) -> Result<PathBuf> {
-    let file = sibling(path, suffix);
-    let fail = |source: std::io::Error| Error::Write {
-        path: file.clone(),
-        source,
-    };
-    writer.into_inner().map_err(|e| fail(e.into_error()))?;
-    Ok(file)
+    writer
+        .into_inner()
+        .map_err(|e| write_error(path, suffix)(e.into_error()))?;
+    Ok(sibling(path, suffix))
 }
 
 fn set_mtime(path: &Path, when: DateTime<Utc>) -> Result<()> {
