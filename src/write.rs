@@ -139,9 +139,9 @@ impl DocumentFile {
                 .finish()
                 .map_err(write_error(&self.path, ".gz"))?;
             files.push(finish_file(&self.path, ".gz", gzip)?);
-            let mut brotli = encoders.brotli;
-            brotli.flush().map_err(write_error(&self.path, ".br"))?;
-            files.push(finish_file(&self.path, ".br", brotli.into_inner())?);
+            // Ends the stream; writing the end shows in the flush below.
+            let brotli = encoders.brotli.into_inner();
+            files.push(finish_file(&self.path, ".br", brotli)?);
         }
         for file in &files {
             set_mtime(file, self.last_modified)?;
