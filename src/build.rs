@@ -67,7 +67,7 @@ pub fn build(
     out: &Path,
     compression: Compression,
 ) -> Result<Built> {
-    let mut index = SeedIndex::heads_only(seeds_dir.to_path_buf());
+    let mut index = SeedIndex::for_one_pass(seeds_dir.to_path_buf());
     index.rescan(config)?;
     let (shown, selection) = index.selection(config);
     let mut diagnostics = index.diagnostics();

@@ -158,8 +158,8 @@ pub struct SeedIndex {
     whole: BTreeSet<String>,
     /// Folders the last full walk could not list.
     listing: Vec<Diagnostic>,
-    /// Keep no bodies at all: the user reads the shown articles again itself.
-    heads_only: bool,
+    /// Built for one pass (see [`SeedIndex::for_one_pass`]).
+    one_pass: bool,
     /// The running selection: what choosing every feed's entries needs,
     /// kept up to date record by record.
     ranking: Ranking,
@@ -268,17 +268,19 @@ impl SeedIndex {
             records: BTreeMap::new(),
             whole: BTreeSet::new(),
             listing: Vec::new(),
-            heads_only: false,
+            one_pass: false,
             ranking: Ranking::default(),
         }
     }
 
-    /// An index that keeps no article whole, for one pass over the shown
-    /// articles that reads each again when it needs it
-    /// ([`SeedIndex::read_whole`]): the streaming static build.
-    pub fn heads_only(seeds_dir: PathBuf) -> Self {
+    /// An index for a single pass over the shown articles that reads each
+    /// again when it needs it ([`SeedIndex::read_whole`]): the streaming
+    /// static build. It keeps no article whole, and it does not note file
+    /// sizes and times (no rescan will compare them), which saves a `stat`
+    /// per file.
+    pub fn for_one_pass(seeds_dir: PathBuf) -> Self {
         Self {
-            heads_only: true,
+            one_pass: true,
             ..Self::new(seeds_dir)
         }
     }
@@ -623,13 +625,26 @@ impl SeedIndex {
         self.forget_missing(under, &[])
     }
 
+    /// The files to read: new ones, and known ones whose size or time
+    /// moved (every one with `verify`). Their metadata is read on every core.
     fn candidates(&self, files: Vec<SeedFile>, verify: bool) -> Vec<Candidate> {
+        if self.one_pass {
+            return files
+                .into_iter()
+                .map(|file| Candidate {
+                    file,
+                    len: 0,
+                    modified: None,
+                    verify,
+                    previous_digest: None,
+                })
+                .collect();
+        }
+        let metadata = ingest::on_every_core(&files, |file| std::fs::metadata(&file.full).ok());
         files
             .into_iter()
-            .filter_map(|file| {
-                let meta = std::fs::metadata(&file.full).ok()?;
-                Some(self.candidate(file, &meta, verify))
-            })
+            .zip(metadata)
+            .filter_map(|(file, meta)| Some(self.candidate(file, &meta?, verify)))
             .filter(|c| {
                 c.verify
                     || self
@@ -660,7 +675,7 @@ impl SeedIndex {
         let parser = SeedParser::new(config);
         let matcher = Matcher::new(&config.topics);
         let keep_bodies =
-            !self.heads_only && self.records.len() + candidates.len() <= showable(config);
+            !self.one_pass && self.records.len() + candidates.len() <= showable(config);
         let seeds_dir = self.seeds_dir.as_path();
         let results = ingest::on_every_core(&candidates, |c| {
             let record = examine(&parser, &matcher, config, seeds_dir, c, keep_bodies);
