@@ -24,6 +24,7 @@
 pub mod conditional;
 pub mod encoding;
 mod snapshot;
+mod stop;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -50,6 +51,7 @@ use crate::config::{Config, Http};
 use crate::reload::{self, Reloader};
 use conditional::Outcome;
 use snapshot::{Prepared, Snapshot};
+use stop::Stop;
 
 /// The health endpoint; not a document of the catalog.
 pub const HEALTH_PATH: &str = "/healthz";
@@ -407,18 +409,17 @@ pub async fn run(
     let _watch = reload::watch(reloader).map_err(|error| ServeError::Watch(error.to_string()))?;
     tracing::info!("listening on http://{address} ({summary})");
 
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop = Stop::new();
+    let signal = Arc::clone(&stop);
     tokio::spawn(async move {
         shutdown_signal().await;
-        let _ = stop_tx.send(true);
+        signal.stop();
     });
-    let mut deadline = stop_rx.clone();
+    let deadline = stop.stopped();
     tokio::select! {
-        () = serve(listener, state, stop_rx) => {}
+        () = serve(listener, state, stop) => {}
         () = async move {
-            if deadline.wait_for(|stop| *stop).await.is_err() {
-                std::future::pending::<()>().await;
-            }
+            deadline.await;
             tokio::time::sleep(SHUTDOWN_GRACE).await;
         } => tracing::warn!("requests still running {SHUTDOWN_GRACE:?} after the signal; stopping anyway"),
     }
@@ -445,24 +446,25 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     builder.enable_all().build()
 }
 
-/// Accepts connections until `stop` turns true, then closes idle
+/// Accepts connections until `stop` is switched, then closes idle
 /// connections, lets requests in flight finish and returns once every
 /// connection is closed.
 ///
 /// Each connection is served by hyper's HTTP/1 connection with
 /// [`State::respond`] as a plain function: no router, no tower layers, no
 /// boxed futures or bodies per request.
-async fn serve(listener: TcpListener, state: State, mut stop: tokio::sync::watch::Receiver<bool>) {
+async fn serve(listener: TcpListener, state: State, stop: Arc<Stop>) {
     let mut http = hyper::server::conn::http1::Builder::new();
     // Keep-alive and a 304 of a few hundred bytes as one write: these are
     // hyper's defaults, named here because the benchmarks depend on them.
     http.keep_alive(true).half_close(false);
     // Connections hold a receiver each; `closed` says when all have ended.
     let (open_tx, open_rx) = tokio::sync::watch::channel(());
+    let mut stopped = std::pin::pin!(stop.stopped());
     loop {
         let stream = tokio::select! {
             biased;
-            () = stopped(&mut stop) => break,
+            () = &mut stopped => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
                 Err(error) => {
@@ -480,14 +482,14 @@ async fn serve(listener: TcpListener, state: State, mut stop: tokio::sync::watch
             std::future::ready(Ok::<_, Infallible>(response))
         });
         let connection = http.serve_connection(TokioIo::new(stream), service);
-        let mut stop = stop.clone();
+        let stopped = stop.stopped();
         let open = open_rx.clone();
         tokio::spawn(async move {
             let mut connection = std::pin::pin!(connection);
             tokio::select! {
                 biased;
                 result = connection.as_mut() => finished(result),
-                () = stopped(&mut stop) => {
+                () = stopped => {
                     connection.as_mut().graceful_shutdown();
                     finished(connection.await);
                 }
@@ -498,11 +500,6 @@ async fn serve(listener: TcpListener, state: State, mut stop: tokio::sync::watch
     drop(listener);
     drop(open_rx);
     open_tx.closed().await;
-}
-
-/// Resolves once `stop` is true (or can no longer change).
-async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
-    let _ = stop.wait_for(|stop| *stop).await;
 }
 
 fn finished(result: hyper::Result<()>) {
