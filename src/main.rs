@@ -38,7 +38,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { listen } => {
             let listen = listen.unwrap_or_else(|| config.http.listen.clone());
-            tokio::runtime::Runtime::new()
+            tidings::http::runtime()
                 .context("cannot start the async runtime")?
                 .block_on(tidings::http::run(config, cli.config, cli.seeds, listen))?;
             Ok(ExitCode::SUCCESS)

@@ -10,7 +10,7 @@
 use std::time::SystemTime;
 
 use axum::http::header::{IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_UNMODIFIED_SINCE};
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, HeaderValue, Method};
 
 /// What to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +102,45 @@ pub fn evaluate(
     Outcome::Send
 }
 
+/// [`evaluate`], with a shortcut for the request that nearly every
+/// revalidation is: `GET` or `HEAD` with one `If-None-Match` value that is
+/// exactly one of the tags this server sent for the document (`own_tags`,
+/// quoted, each deriving from `digest`), or that tag weakened by a proxy,
+/// and neither `If-Match` nor `If-Unmodified-Since`. That is a `304`
+/// without parsing the list; every other request takes [`evaluate`], and
+/// both always agree (a property test checks it).
+pub fn evaluate_fast(
+    method: &Method,
+    headers: &HeaderMap,
+    digest: &str,
+    last_modified: SystemTime,
+    own_tags: &[&HeaderValue],
+) -> Outcome {
+    quick(method, headers, own_tags)
+        .unwrap_or_else(|| evaluate(method, headers, digest, last_modified))
+}
+
+/// The shortcut of [`evaluate_fast`]: `Some(NotModified)` when it applies,
+/// `None` when the request needs the general evaluation.
+fn quick(method: &Method, headers: &HeaderMap, own_tags: &[&HeaderValue]) -> Option<Outcome> {
+    if *method != Method::GET && *method != Method::HEAD {
+        return None;
+    }
+    let mut if_none_match = headers.get_all(IF_NONE_MATCH).iter();
+    let value = if_none_match.next()?.as_bytes();
+    if if_none_match.next().is_some()
+        || headers.contains_key(IF_MATCH)
+        || headers.contains_key(IF_UNMODIFIED_SINCE)
+    {
+        return None;
+    }
+    let tag = value.strip_prefix(b"W/").unwrap_or(value);
+    own_tags
+        .iter()
+        .any(|own| own.as_bytes() == tag)
+        .then_some(Outcome::NotModified)
+}
+
 /// Whether a received opaque tag names the content with this digest, in
 /// any of its variants.
 fn same_content(opaque: &[u8], digest: &str) -> bool {
@@ -182,7 +221,7 @@ impl<'a> Iterator for EntityTags<'a> {
 mod tests {
     use std::time::Duration;
 
-    use axum::http::HeaderValue;
+    use proptest::prelude::*;
 
     use super::*;
     use Outcome::{NotModified as NM, PreconditionFailed as PF, Send};
@@ -271,6 +310,142 @@ mod tests {
                 *expected,
                 "{name}: {headers:?}"
             );
+        }
+    }
+
+    /// The tags the server sends for the identity, gzip and brotli variants.
+    fn own_tags() -> [HeaderValue; 3] {
+        ["", "-gzip", "-br"]
+            .map(|suffix| HeaderValue::from_str(&format!("\"{DIGEST}{suffix}\"")).unwrap())
+    }
+
+    fn header_map(headers: &[(&str, String)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn the_shortcut_takes_the_common_revalidations() {
+        let tags = own_tags();
+        let tags: Vec<&HeaderValue> = tags.iter().collect();
+        for tag in ["\"0123abcd\"", "\"0123abcd-gzip\"", "W/\"0123abcd-br\""] {
+            for method in [Method::GET, Method::HEAD] {
+                let headers = header_map(&[("if-none-match", tag.into())]);
+                assert_eq!(quick(&method, &headers, &tags), Some(NM), "{method} {tag}");
+            }
+        }
+        #[rustfmt::skip]
+        let general: &[(Method, &[(&str, &str)])] = &[
+            (Method::GET, &[]),
+            (Method::GET, &[("if-none-match", "\"ffff\"")]),
+            (Method::GET, &[("if-none-match", "*")]),
+            (Method::GET, &[("if-none-match", "\"a\", \"0123abcd\"")]),
+            (Method::GET, &[("if-none-match", "\"0123abcd\""), ("if-none-match", "\"a\"")]),
+            (Method::GET, &[("if-none-match", "\"0123abcd\""), ("if-match", "\"a\"")]),
+            (Method::GET, &[("if-none-match", "\"0123abcd\""), ("if-unmodified-since", BEFORE)]),
+            (Method::POST, &[("if-none-match", "\"0123abcd\"")]),
+            (Method::GET, &[("if-modified-since", AT)]),
+        ];
+        for (method, headers) in general {
+            let headers: Vec<(&str, String)> = headers
+                .iter()
+                .map(|(n, v)| (*n, (*v).to_string()))
+                .collect();
+            assert_eq!(
+                quick(method, &header_map(&headers), &tags),
+                None,
+                "{method} {headers:?}"
+            );
+        }
+    }
+
+    /// `If-None-Match` and `If-Match` values: the document's own tags in
+    /// every form, other tags, lists, `*`, junk.
+    fn tags() -> impl Strategy<Value = String> {
+        let tag = prop_oneof![
+            Just("0123abcd".to_string()),
+            Just("0123abcd-gzip".to_string()),
+            Just("0123abcd-br".to_string()),
+            Just("0123abcd-deflate".to_string()),
+            Just("0123abc".to_string()),
+            Just("ffff".to_string()),
+            "[0-9a-z-]{0,14}",
+        ];
+        let element = (tag, any::<bool>(), 0..4u8).prop_map(|(tag, weak, quoting)| {
+            let weak = if weak { "W/" } else { "" };
+            match quoting {
+                0 => format!("{weak}{tag}"),
+                1 => format!("{weak}\"{tag}"),
+                _ => format!("{weak}\"{tag}\""),
+            }
+        });
+        prop_oneof![
+            6 => element.clone(),
+            1 => Just("*".to_string()),
+            2 => proptest::collection::vec(element, 0..4)
+                .prop_map(|elements| elements.join(", ")),
+            1 => "[ -~]{0,20}",
+        ]
+    }
+
+    /// Date header values: valid and invalid.
+    fn dates() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(AT),
+            Just(BEFORE),
+            Just(AFTER),
+            Just("yesterday"),
+            Just("")
+        ]
+        .prop_map(str::to_string)
+    }
+
+    fn method() -> impl Strategy<Value = Method> {
+        prop_oneof![
+            4 => Just(Method::GET),
+            2 => Just(Method::HEAD),
+            1 => Just(Method::POST),
+            1 => Just(Method::PUT),
+            1 => Just(Method::DELETE),
+        ]
+    }
+
+    fn headers() -> impl Strategy<Value = Vec<(&'static str, String)>> {
+        let header = prop_oneof![
+            6 => tags().prop_map(|v| ("if-none-match", v)),
+            2 => tags().prop_map(|v| ("if-match", v)),
+            2 => dates().prop_map(|v| ("if-unmodified-since", v)),
+            2 => dates().prop_map(|v| ("if-modified-since", v)),
+            1 => Just(("accept-encoding", "gzip".to_string())),
+        ];
+        proptest::collection::vec(header, 0..4)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        /// The shortcut never answers differently from the general
+        /// evaluation, and answers often enough to be tested.
+        #[test]
+        fn the_shortcut_agrees_with_the_general_evaluation(
+            method in method(),
+            headers in headers(),
+        ) {
+            let map = header_map(&headers);
+            let tags = own_tags();
+            let tags: Vec<&HeaderValue> = tags.iter().collect();
+            let last_modified = SystemTime::UNIX_EPOCH + Duration::from_secs(LAST_MODIFIED);
+            let general = evaluate(&method, &map, DIGEST, last_modified);
+            if let Some(quick) = quick(&method, &map, &tags) {
+                prop_assert_eq!(quick, general);
+            }
+            prop_assert_eq!(evaluate_fast(&method, &map, DIGEST, last_modified, &tags), general);
         }
     }
 

@@ -5,9 +5,9 @@
 //! A request is a lookup: the exact request path (not percent-decoded, no
 //! dot segments removed, query ignored) in the current catalog, then
 //! conditional-request evaluation ([`conditional`]) and encoding negotiation
-//! ([`encoding`]) over header values built when the catalog was swapped in.
-//! Nothing on the request path renders, compresses or touches the file
-//! system, so a path can never name a file.
+//! ([`encoding`]), answered with header maps built when the catalog was
+//! swapped in (`snapshot`). Nothing on the request path renders,
+//! compresses or touches the file system, so a path can never name a file.
 //!
 //! Choices where SPEC §4 is silent:
 //! - the query string is ignored (`/feeds/all.atom?utm=x` is the feed), as
@@ -24,24 +24,26 @@
 pub mod conditional;
 pub mod encoding;
 mod snapshot;
+mod stop;
 
-use std::future::IntoFuture as _;
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
-use axum::body::Body;
 use axum::extract::Request;
 use axum::http::header::{
-    ACCEPT_ENCODING, ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW, CACHE_CONTROL, CONTENT_ENCODING,
-    CONTENT_LENGTH, CONTENT_TYPE, ETAG, LAST_MODIFIED, LOCATION, VARY, X_CONTENT_TYPE_OPTIONS,
+    ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LOCATION,
+    X_CONTENT_TYPE_OPTIONS,
 };
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::Response;
-use axum::serve::ListenerExt as _;
+use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
 use axum::Router;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::catalog::{Catalog, Encoding};
@@ -49,6 +51,7 @@ use crate::config::{Config, Http};
 use crate::reload::{self, Reloader};
 use conditional::Outcome;
 use snapshot::{Prepared, Snapshot};
+use stop::Stop;
 
 /// The health endpoint; not a document of the catalog.
 pub const HEALTH_PATH: &str = "/healthz";
@@ -56,9 +59,7 @@ pub const HEALTH_PATH: &str = "/healthz";
 /// How long in-flight requests may take after SIGINT or SIGTERM.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-const VARY_VALUE: HeaderValue = HeaderValue::from_static("Accept-Encoding");
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
-const ANY_ORIGIN: HeaderValue = HeaderValue::from_static("*");
 const ALLOWED: HeaderValue = HeaderValue::from_static("GET, HEAD");
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -159,21 +160,21 @@ impl State {
     }
 
     /// The whole answer to one request.
-    fn respond(&self, method: &Method, path: &str, headers: &HeaderMap) -> Response {
+    fn respond(&self, method: &Method, path: &str, headers: &HeaderMap) -> Response<Body> {
         let snapshot = self.shared.current.load();
         let readable = method == Method::GET || method == Method::HEAD;
         let head = method == Method::HEAD;
         let (response, encoding) = if let Some(document) = snapshot.documents.get(path) {
             if readable {
                 let encoding = encoding::negotiate(headers.get_all(ACCEPT_ENCODING));
-                let outcome = conditional::evaluate(
+                let outcome = conditional::evaluate_fast(
                     method,
                     headers,
                     &document.digest,
                     document.last_modified,
+                    &document.etags(),
                 );
-                let response =
-                    document_response(document, encoding, outcome, head, &snapshot.cache_control);
+                let response = document_response(document, encoding, outcome, head);
                 (response, encoding.token().or(Some("identity")))
             } else {
                 (method_not_allowed(), None)
@@ -208,8 +209,15 @@ impl State {
     }
 }
 
-/// The service: every path of the catalog plus [`HEALTH_PATH`]. Used by
-/// [`run`] and by tests (through `tower::ServiceExt::oneshot`).
+/// The body of every response: whole, in memory (a document variant's
+/// `Bytes`, a short text, or nothing), so sending it allocates nothing.
+pub type Body = Full<Bytes>;
+
+/// The service as an axum [`Router`], for tests (through
+/// `tower::ServiceExt::oneshot`) and for embedding: every path of the
+/// catalog plus [`HEALTH_PATH`]. It answers exactly what [`run`] answers
+/// (both call the same function); [`run`] serves it through hyper directly,
+/// without the router's per-request cost.
 pub fn router(state: State) -> Router {
     Router::new().fallback(move |request: Request| {
         let state = state.clone();
@@ -222,48 +230,37 @@ fn cache_control(http: &Http) -> HeaderValue {
 }
 
 /// A document (200), or its validators only (304), or a failed
-/// precondition (412).
+/// precondition (412). Headers are the variant's prebuilt maps, cloned.
 fn document_response(
     document: &Prepared,
     encoding: Encoding,
     outcome: Outcome,
     head: bool,
-    cache_control: &HeaderValue,
-) -> Response {
+) -> Response<Body> {
     let variant = document.variant(encoding);
-    let (status, body) = match outcome {
-        Outcome::Send if head => (StatusCode::OK, Body::empty()),
-        Outcome::Send => (StatusCode::OK, Body::from(variant.body.clone())),
-        Outcome::NotModified => (StatusCode::NOT_MODIFIED, Body::empty()),
+    let (status, body, headers) = match outcome {
+        Outcome::Send if head => (StatusCode::OK, Body::default(), &variant.ok_headers),
+        Outcome::Send => (
+            StatusCode::OK,
+            Body::new(variant.body.clone()),
+            &variant.ok_headers,
+        ),
+        Outcome::NotModified => (
+            StatusCode::NOT_MODIFIED,
+            Body::default(),
+            &variant.not_modified_headers,
+        ),
         Outcome::PreconditionFailed => return precondition_failed(),
     };
     let mut response = Response::new(body);
     *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.reserve(10);
-    // RFC 9110 §15.4.5: a 304 carries the validators, Cache-Control and
-    // Vary of the 200 it stands for, and no representation metadata.
-    headers.insert(ETAG, variant.etag.clone());
-    headers.insert(LAST_MODIFIED, document.last_modified_value.clone());
-    headers.insert(CACHE_CONTROL, cache_control.clone());
-    headers.insert(VARY, VARY_VALUE);
-    if document.cross_origin {
-        headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, ANY_ORIGIN);
-    }
-    if status == StatusCode::OK {
-        headers.insert(CONTENT_TYPE, document.content_type.clone());
-        headers.insert(CONTENT_LENGTH, variant.content_length.clone());
-        headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
-        if let Some(content_encoding) = &variant.content_encoding {
-            headers.insert(CONTENT_ENCODING, content_encoding.clone());
-        }
-    }
+    *response.headers_mut() = headers.clone();
     response
 }
 
 /// `/healthz`: built per request (it is small, and the reload status can
 /// change without a new catalog), never cached.
-fn health_json(catalog: &Catalog, reload: &ReloadStatus) -> bytes::Bytes {
+fn health_json(catalog: &Catalog, reload: &ReloadStatus) -> Bytes {
     let rejected: Vec<_> = catalog
         .rejected()
         .map(|d| serde_json::json!({ "path": d.path, "line": d.line, "message": d.message }))
@@ -280,14 +277,14 @@ fn health_json(catalog: &Catalog, reload: &ReloadStatus) -> bytes::Bytes {
     });
     let mut text = body.to_string();
     text.push('\n');
-    bytes::Bytes::from(text)
+    Bytes::from(text)
 }
 
-fn health_response(health: &bytes::Bytes, head: bool) -> Response {
+fn health_response(health: &Bytes, head: bool) -> Response<Body> {
     let body = if head {
-        Body::empty()
+        Body::default()
     } else {
-        Body::from(health.clone())
+        Body::new(health.clone())
     };
     let mut response = Response::new(body);
     let headers = response.headers_mut();
@@ -298,7 +295,7 @@ fn health_response(health: &bytes::Bytes, head: bool) -> Response {
     response
 }
 
-fn redirect(location: String, cache_control: &HeaderValue) -> Response {
+fn redirect(location: String, cache_control: &HeaderValue) -> Response<Body> {
     let mut response = plain(
         StatusCode::MOVED_PERMANENTLY,
         "Moved to the path with a trailing slash.\n",
@@ -312,14 +309,14 @@ fn redirect(location: String, cache_control: &HeaderValue) -> Response {
     response
 }
 
-fn not_found() -> Response {
+fn not_found() -> Response<Body> {
     plain(
         StatusCode::NOT_FOUND,
         "404 Not Found: no document at this path.\n",
     )
 }
 
-fn method_not_allowed() -> Response {
+fn method_not_allowed() -> Response<Body> {
     let mut response = plain(
         StatusCode::METHOD_NOT_ALLOWED,
         "405 Method Not Allowed: use GET or HEAD.\n",
@@ -328,7 +325,7 @@ fn method_not_allowed() -> Response {
     response
 }
 
-fn precondition_failed() -> Response {
+fn precondition_failed() -> Response<Body> {
     plain(
         StatusCode::PRECONDITION_FAILED,
         "412 Precondition Failed: the document has changed.\n",
@@ -336,7 +333,7 @@ fn precondition_failed() -> Response {
 }
 
 /// A short text answer that no cache keeps.
-fn plain(status: StatusCode, text: &'static str) -> Response {
+fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
     let mut response = Response::new(Body::from(text));
     *response.status_mut() = status;
     let headers = response.headers_mut();
@@ -412,32 +409,118 @@ pub async fn run(
     let _watch = reload::watch(reloader).map_err(|error| ServeError::Watch(error.to_string()))?;
     tracing::info!("listening on http://{address} ({summary})");
 
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop = Stop::new();
+    let signal = Arc::clone(&stop);
     tokio::spawn(async move {
         shutdown_signal().await;
-        let _ = stop_tx.send(true);
+        signal.stop();
     });
-    let mut graceful = stop_rx.clone();
-    let mut deadline = stop_rx;
-    let listener = listener.tap_io(|stream| {
-        // Small responses (a 304 is a few hundred bytes) should not wait
-        // for Nagle's algorithm.
-        let _ = stream.set_nodelay(true);
-    });
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
-        let _ = graceful.wait_for(|stop| *stop).await;
-    });
+    let deadline = stop.stopped();
     tokio::select! {
-        result = server.into_future() => result.map_err(ServeError::Serve)?,
+        () = serve(listener, state, stop) => {}
         () = async move {
-            if deadline.wait_for(|stop| *stop).await.is_err() {
-                std::future::pending::<()>().await;
-            }
+            deadline.await;
             tokio::time::sleep(SHUTDOWN_GRACE).await;
         } => tracing::warn!("requests still running {SHUTDOWN_GRACE:?} after the signal; stopping anyway"),
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The runtime for [`run`], sized by the CPUs this process may use
+/// (`available_parallelism` follows `taskset` and cgroup quotas): with one
+/// CPU, a single-threaded runtime, since worker threads could only take
+/// turns on that CPU, and a multi-threaded scheduler's work stealing,
+/// atomics and cross-thread wake-ups would be pure overhead; with more, a
+/// worker thread per CPU. Catalog rebuilds run on their own thread either
+/// way (see [`reload`]).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let mut builder = if cpus == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(cpus);
+        builder
+    };
+    builder.enable_all().build()
+}
+
+/// Accepts connections until `stop` is switched, then closes idle
+/// connections, lets requests in flight finish and returns once every
+/// connection is closed.
+///
+/// Each connection is served by hyper's HTTP/1 connection with
+/// [`State::respond`] as a plain function: no router, no tower layers, no
+/// boxed futures or bodies per request.
+async fn serve(listener: TcpListener, state: State, stop: Arc<Stop>) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    // Keep-alive and a 304 of a few hundred bytes as one write: these are
+    // hyper's defaults, named here because the benchmarks depend on them.
+    http.keep_alive(true).half_close(false);
+    // Connections hold a receiver each; `closed` says when all have ended.
+    let (open_tx, open_rx) = tokio::sync::watch::channel(());
+    let mut stopped = std::pin::pin!(stop.stopped());
+    loop {
+        let stream = tokio::select! {
+            biased;
+            () = &mut stopped => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    accept_failed(&error).await;
+                    continue;
+                }
+            },
+        };
+        // Small responses (a 304 is a few hundred bytes) should not wait
+        // for Nagle's algorithm.
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let response = state.respond(request.method(), request.uri().path(), request.headers());
+            std::future::ready(Ok::<_, Infallible>(response))
+        });
+        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let stopped = stop.stopped();
+        let open = open_rx.clone();
+        tokio::spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                biased;
+                result = connection.as_mut() => finished(result),
+                () = stopped => {
+                    connection.as_mut().graceful_shutdown();
+                    finished(connection.await);
+                }
+            }
+            drop(open);
+        });
+    }
+    drop(listener);
+    drop(open_rx);
+    open_tx.closed().await;
+}
+
+fn finished(result: hyper::Result<()>) {
+    if let Err(error) = result {
+        tracing::trace!("connection ended: {error}");
+    }
+}
+
+/// After a failed `accept`: errors of one connection (reset before it was
+/// accepted) are skipped; others (out of file descriptors, of memory) are
+/// logged and retried after a second, as they may last.
+async fn accept_failed(error: &std::io::Error) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        error.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!("accept failed: {error}; retrying in 1 s");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 fn describe_bind_error(error: &std::io::Error) -> String {

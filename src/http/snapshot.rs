@@ -1,28 +1,39 @@
-//! One catalog made ready to serve: every header value of every document
-//! built once, when the catalog is swapped in, so a request only looks a
-//! path up and clones prebuilt values and `Bytes` (reference counts, no
-//! formatting, no copying).
+//! One catalog made ready to serve: every header of every document built
+//! once, when the catalog is swapped in, as whole header maps (the `200`
+//! and the `304` of each variant), so a request only looks a path up and
+//! clones a prebuilt map and `Bytes` (reference counts, no formatting, no
+//! hashing of header names, no copying).
 //!
 //! A response reads everything from one [`Snapshot`], so its ETag, dates
 //! and body always belong to the same catalog generation.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use axum::http::HeaderValue;
+use axum::http::header::{
+    ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE,
+    ETAG, LAST_MODIFIED, VARY, X_CONTENT_TYPE_OPTIONS,
+};
+use axum::http::{HeaderMap, HeaderValue};
 use bytes::Bytes;
+use hashbrown::HashMap;
 
 use crate::catalog::{Catalog, Document, Encoding};
 
 /// Last second an HTTP date can show (9999-12-31T23:59:59Z).
 const LAST_HTTP_DATE: u64 = 253_402_300_799;
 
+const VARY_VALUE: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+const ANY_ORIGIN: HeaderValue = HeaderValue::from_static("*");
+
 /// A catalog and its prepared documents.
 #[derive(Debug)]
 pub struct Snapshot {
     pub catalog: Arc<Catalog>,
     pub cache_control: HeaderValue,
+    /// By path. hashbrown's default hasher (foldhash, randomly seeded per
+    /// map) is several times faster than SipHash on short paths.
     pub documents: HashMap<Box<str>, Prepared>,
 }
 
@@ -32,9 +43,6 @@ pub struct Prepared {
     pub digest: Box<str>,
     /// The document's date, as `Last-Modified` shows it.
     pub last_modified: SystemTime,
-    pub last_modified_value: HeaderValue,
-    pub content_type: HeaderValue,
-    pub cross_origin: bool,
     /// Identity, gzip, brotli: indexed by [`variant_index`].
     pub variants: [Variant; 3],
 }
@@ -44,13 +52,22 @@ pub struct Prepared {
 pub struct Variant {
     pub body: Bytes,
     pub etag: HeaderValue,
-    pub content_length: HeaderValue,
-    pub content_encoding: Option<HeaderValue>,
+    /// Every header of a `200` (and of the `HEAD` that stands for it).
+    pub ok_headers: HeaderMap,
+    /// Every header of a `304`: RFC 9110 §15.4.5, the validators,
+    /// `Cache-Control` and `Vary` of the `200` it stands for (and CORS), no
+    /// representation metadata.
+    pub not_modified_headers: HeaderMap,
 }
 
 impl Prepared {
     pub fn variant(&self, encoding: Encoding) -> &Variant {
         &self.variants[variant_index(encoding)]
+    }
+
+    /// The ETags of the three variants, as sent.
+    pub fn etags(&self) -> [&HeaderValue; 3] {
+        self.variants.each_ref().map(|variant| &variant.etag)
     }
 }
 
@@ -70,7 +87,7 @@ impl Snapshot {
     pub fn new(catalog: Arc<Catalog>, cache_control: HeaderValue) -> Self {
         let documents = catalog
             .documents()
-            .map(|(path, document)| (Box::from(path), Prepared::new(document)))
+            .map(|(path, document)| (Box::from(path), Prepared::new(document, &cache_control)))
             .collect();
         Self {
             catalog,
@@ -81,8 +98,11 @@ impl Snapshot {
 }
 
 impl Prepared {
-    fn new(document: &Document) -> Self {
+    fn new(document: &Document, cache_control: &HeaderValue) -> Self {
         let last_modified = http_time(document.last_modified.timestamp());
+        let last_modified_value = HeaderValue::from_str(&httpdate::fmt_http_date(last_modified))
+            .expect("an HTTP date is a valid header value");
+        let content_type = HeaderValue::from_static(document.content_type);
         let variant = |wanted: Encoding| {
             // A document built without compression answers every encoding
             // with its identity bytes.
@@ -90,26 +110,40 @@ impl Prepared {
                 Some(body) => (wanted, body.clone()),
                 None => (Encoding::Identity, document.identity.clone()),
             };
+            let etag = HeaderValue::from_str(&document.etag(encoding))
+                .expect("an ETag made of a hex digest is a valid header value");
+            let mut not_modified_headers = HeaderMap::with_capacity(5);
+            not_modified_headers.insert(ETAG, etag.clone());
+            not_modified_headers.insert(LAST_MODIFIED, last_modified_value.clone());
+            not_modified_headers.insert(CACHE_CONTROL, cache_control.clone());
+            not_modified_headers.insert(VARY, VARY_VALUE);
+            if document.cross_origin {
+                not_modified_headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, ANY_ORIGIN);
+            }
+            let mut ok_headers = not_modified_headers.clone();
+            ok_headers.reserve(4);
+            ok_headers.insert(CONTENT_TYPE, content_type.clone());
+            ok_headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+            ok_headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+            if let Some(token) = encoding.token() {
+                ok_headers.insert(CONTENT_ENCODING, HeaderValue::from_static(token));
+            }
             Variant {
-                etag: HeaderValue::from_str(&document.etag(encoding))
-                    .expect("an ETag made of a hex digest is a valid header value"),
-                content_length: HeaderValue::from(body.len()),
-                content_encoding: encoding.token().map(HeaderValue::from_static),
+                etag,
+                ok_headers,
+                not_modified_headers,
                 body,
             }
         };
+        let variants = [
+            variant(Encoding::Identity),
+            variant(Encoding::Gzip),
+            variant(Encoding::Brotli),
+        ];
         Self {
             digest: document.digest.as_str().into(),
             last_modified,
-            last_modified_value: HeaderValue::from_str(&httpdate::fmt_http_date(last_modified))
-                .expect("an HTTP date is a valid header value"),
-            content_type: HeaderValue::from_static(document.content_type),
-            cross_origin: document.cross_origin,
-            variants: [
-                variant(Encoding::Identity),
-                variant(Encoding::Gzip),
-                variant(Encoding::Brotli),
-            ],
+            variants,
         }
     }
 }
@@ -149,9 +183,10 @@ mod tests {
         let cc = HeaderValue::from_static("public");
         let snapshot = Snapshot::new(catalog("x", -86_400), cc);
         assert_eq!(last_modified(&snapshot), 0);
-        assert_eq!(
-            snapshot.documents["/a"].last_modified_value,
-            "Thu, 01 Jan 1970 00:00:00 GMT"
-        );
+        for variant in &snapshot.documents["/a"].variants {
+            for headers in [&variant.ok_headers, &variant.not_modified_headers] {
+                assert_eq!(headers[LAST_MODIFIED], "Thu, 01 Jan 1970 00:00:00 GMT");
+            }
+        }
     }
 }
