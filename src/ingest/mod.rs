@@ -438,14 +438,17 @@ impl<'c> SeedParser<'c> {
             BodyHtml::Built(html) => html,
             BodyHtml::Authored(html) => self.sanitizer.clean(&html),
         };
-        let (html, illegal) = clean::strip_illegal(&html);
-        if illegal.is_some() {
-            cx.warning(
-                parts.body_line,
-                "removed characters that XML 1.0 does not allow, written as character \
-                 references (like &#1;): delete them from the file to silence this warning",
-            );
-        }
+        let html = match clean::strip_illegal(&html) {
+            (_, None) => html,
+            (stripped, Some(_)) => {
+                cx.warning(
+                    parts.body_line,
+                    "removed characters that XML 1.0 does not allow, written as character \
+                     references (like &#1;): delete them from the file to silence this warning",
+                );
+                stripped.into_owned()
+            }
+        };
         let (paragraphs, lead) = match parts.paragraphs {
             Some(paragraphs) => (paragraphs, parts.lead),
             None => {
@@ -477,7 +480,7 @@ impl<'c> SeedParser<'c> {
             caption: parts.caption,
             paragraphs,
             related: parts.related,
-            content_html: html.into_owned(),
+            content_html: html,
             summary,
             authors: parts.authors,
             tags: parts.tags,
