@@ -201,6 +201,9 @@ pub struct Matcher {
     /// By lower-case ASCII first byte: bit `n` is set when an ASCII first
     /// word of that letter has `n` bytes (`LONG` for `LONG` or more).
     lengths: [u64; 128],
+    /// By lower-case ASCII first byte: a bit for the second byte of every
+    /// ASCII first word of that letter ([`second_bit`]).
+    seconds: [u64; 128],
     /// Whether any rule is an exclude: without one, matching can stop once
     /// every topic is chosen.
     excludes: bool,
@@ -211,6 +214,7 @@ impl Matcher {
     pub fn new(topics: &[Topic]) -> Self {
         let mut rules: HashMap<Word, Vec<Rule>> = HashMap::new();
         let mut lengths = [0u64; 128];
+        let mut seconds = [0u64; 128];
         let mut excludes = false;
         for (topic, t) in topics.iter().enumerate() {
             let phrases = t.keywords.iter().map(|k| (k, false));
@@ -220,6 +224,7 @@ impl Matcher {
                     if first.is_ascii() {
                         let letter = usize::from(first.as_bytes()[0]);
                         lengths[letter] |= 1 << first.len().min(LONG);
+                        seconds[letter] |= second_bit(first.as_bytes());
                     }
                     excludes |= exclude;
                     rules.entry(Word(first)).or_default().push(Rule {
@@ -233,16 +238,19 @@ impl Matcher {
         Self {
             rules,
             lengths,
+            seconds,
             excludes,
             slugs: topics.iter().map(|t| t.slug.clone()).collect(),
         }
     }
 
-    /// Whether an ASCII word can be some phrase's first word.
+    /// Whether an ASCII word can be some phrase's first word: one of
+    /// them has its first letter, its length and its second letter.
     #[inline]
     fn may_start(&self, word: &[u8]) -> bool {
         let letter = usize::from(word[0].to_ascii_lowercase());
         self.lengths[letter] & (1 << word.len().min(LONG)) != 0
+            && self.seconds[letter] & second_bit(word) != 0
     }
 
     /// The indexes of the topics `article` belongs in, in config order.
@@ -295,6 +303,19 @@ impl Matcher {
         (0..topics)
             .filter(|&index| chosen[index] && !excluded[index])
             .collect()
+    }
+}
+
+/// The bit of [`Matcher::seconds`] for an ASCII word (letters and digits).
+#[inline]
+fn second_bit(word: &[u8]) -> u64 {
+    match word.get(1).map(u8::to_ascii_lowercase) {
+        Some(digit @ b'0'..=b'9') => 1 << (digit - b'0'),
+        Some(letter @ b'a'..=b'z') => 1 << (letter - b'a' + 10),
+        // Not in a word (the first word of a phrase is all letters and
+        // digits): never set for a keyword.
+        Some(_) => 1 << 62,
+        None => 1 << 63,
     }
 }
 

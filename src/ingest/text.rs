@@ -250,19 +250,40 @@ fn link_url(target: &str) -> Option<String> {
 /// Escapes `text` onto `out` exactly as [`crate::xml::escape`] does
 /// (`&`, `<`, `>`, `"` and `'`), without an intermediate string.
 fn escape_into(out: &mut String, text: &str) {
+    fn special(byte: u8) -> bool {
+        (byte == b'&') | (byte == b'<') | (byte == b'>') | (byte == b'"') | (byte == b'\'')
+    }
+    let bytes = text.as_bytes();
     let mut from = 0;
-    for (at, byte) in text.bytes().enumerate() {
+    let mut at = 0;
+    while at < bytes.len() {
+        // Skip 16 bytes at a time while none needs escaping (vector
+        // compares, no branch per byte).
+        while let Some(chunk) = bytes.get(at..at + 16) {
+            if chunk
+                .iter()
+                .fold(false, |found, &byte| found | special(byte))
+            {
+                break;
+            }
+            at += 16;
+        }
+        let Some(&byte) = bytes.get(at) else { break };
         let entity = match byte {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'"' => "&quot;",
             b'\'' => "&#39;",
-            _ => continue,
+            _ => {
+                at += 1;
+                continue;
+            }
         };
         out.push_str(&text[from..at]);
         out.push_str(entity);
-        from = at + 1;
+        at += 1;
+        from = at;
     }
     out.push_str(&text[from..]);
 }
