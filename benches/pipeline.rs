@@ -67,6 +67,22 @@ fn classify_one_article(bencher: Bencher) {
     bencher.bench(|| matcher.classify(black_box(article)));
 }
 
+/// The worst case: an article that no topic matches is read to its end
+/// (above, both shipped topics match early and matching stops).
+#[divan::bench]
+fn classify_one_article_no_match(bencher: Bencher) {
+    let mut config = config(50);
+    for topic in &mut config.topics {
+        for keyword in &mut topic.keywords {
+            keyword.push_str("zz");
+        }
+    }
+    let article = &articles(1, &config)[0];
+    let matcher = tidings::topics::Matcher::new(&config.topics);
+    assert!(matcher.classify(article).is_empty());
+    bencher.bench(|| matcher.classify(black_box(article)));
+}
+
 #[divan::bench(args = [50, 10_000])]
 fn render_rss(bencher: Bencher, entries: usize) {
     let config = config(entries);

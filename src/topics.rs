@@ -20,39 +20,103 @@ pub fn words(text: &str) -> Vec<String> {
     split_words(text).map(|w| lower(w).collect()).collect()
 }
 
-/// The words of `text`, as written. ASCII bytes are classified by a byte
-/// test, other characters by `char::is_alphanumeric`.
+/// The words of `text`, as written.
 fn split_words(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = text;
+    let mut at = 0;
     std::iter::from_fn(move || {
-        let start = word_boundary(rest, false)?;
-        rest = &rest[start..];
-        let end = word_boundary(rest, true).unwrap_or(rest.len());
-        let (word, after) = rest.split_at(end);
-        rest = after;
-        Some(word)
+        let word = next_word(text, at)?;
+        at = word.end;
+        Some(&text[word.start..word.end])
     })
 }
 
-/// Byte offset of the first character of `text` that is (`inside` false)
-/// or is not (`inside` true) part of a word.
-fn word_boundary(text: &str, inside: bool) -> Option<usize> {
+/// A word found by [`next_word`]: its byte range, and whether it is all
+/// ASCII.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    ascii: bool,
+}
+
+/// The first word of `text` at or after byte `at` (a char boundary). ASCII
+/// bytes are classified by a byte test, other characters by
+/// `char::is_alphanumeric`, with a shortcut for the punctuation and spaces
+/// of U+2000..U+203F (typographic quotes and dashes), none of which is a
+/// letter or digit.
+fn next_word(text: &str, mut at: usize) -> Option<Span> {
     let bytes = text.as_bytes();
-    let mut at = 0;
-    while at < bytes.len() {
-        let byte = bytes[at];
-        let (is_word, width) = if byte.is_ascii() {
-            (byte.is_ascii_alphanumeric(), 1)
-        } else {
-            let c = text[at..].chars().next().expect("at is a char boundary");
-            (c.is_alphanumeric(), c.len_utf8())
-        };
-        if is_word != inside {
-            return Some(at);
+    // Skip to the start of a word.
+    loop {
+        let byte = *bytes.get(at)?;
+        match CLASS[usize::from(byte)] {
+            WORD => break,
+            OTHER => at += 1,
+            _ => {
+                let (is_word, width) = non_ascii_char(text, at);
+                if is_word {
+                    break;
+                }
+                at += width;
+            }
         }
+    }
+    let start = at;
+    let mut ascii = true;
+    loop {
+        while at < bytes.len() && CLASS[usize::from(bytes[at])] == WORD {
+            at += 1;
+        }
+        if at == bytes.len() || CLASS[usize::from(bytes[at])] == OTHER {
+            break;
+        }
+        let (is_word, width) = non_ascii_char(text, at);
+        if !is_word {
+            break;
+        }
+        ascii = false;
         at += width;
     }
-    None
+    Some(Span {
+        start,
+        end: at,
+        ascii,
+    })
+}
+
+/// [`CLASS`] of an ASCII letter or digit.
+const WORD: u8 = 0;
+/// [`CLASS`] of any other ASCII byte.
+const OTHER: u8 = 1;
+/// [`CLASS`] of a byte of a non-ASCII character.
+const HIGH: u8 = 2;
+
+/// The class of every byte, for the scanner's inner loops.
+static CLASS: [u8; 256] = {
+    let mut class = [HIGH; 256];
+    let mut byte = 0;
+    while byte < 0x80 {
+        class[byte] = if (byte as u8).is_ascii_alphanumeric() {
+            WORD
+        } else {
+            OTHER
+        };
+        byte += 1;
+    }
+    class
+};
+
+/// Whether the non-ASCII character at byte `at` of `text` is part of a word,
+/// and its width in bytes.
+#[inline]
+fn non_ascii_char(text: &str, at: usize) -> (bool, usize) {
+    let bytes = text.as_bytes();
+    // U+2000..U+203F is E2 80 xx: spaces, dashes, quotes, bullets.
+    if bytes[at] == 0xE2 && bytes.get(at + 1) == Some(&0x80) {
+        return (false, 3);
+    }
+    let c = text[at..].chars().next().expect("at is a char boundary");
+    (c.is_alphanumeric(), c.len_utf8())
 }
 
 /// The characters of `word` in lower case, one by one, so that matching
@@ -117,23 +181,52 @@ struct Rule {
     exclude: bool,
 }
 
+/// The longest word length [`Matcher::lengths`] tells apart; longer words
+/// share its bit.
+const LONG: usize = 63;
+
 /// The keyword rules of every topic, compiled once per config so that an
 /// article is read once whatever the number of topics and keywords: each of
 /// its words is looked up among the first words of all phrases.
+///
+/// Nearly every word of an article is no keyword's first word. An ASCII
+/// word (its lower-case form is ASCII, and so must be the keyword it
+/// equals) is only looked up when some first word has its first letter and
+/// its length ([`Matcher::lengths`]); a word with other characters is
+/// always looked up, since case folding can turn it into ASCII (the Kelvin
+/// sign `K` is a `k`).
 #[derive(Debug)]
 pub struct Matcher {
     rules: HashMap<Word, Vec<Rule>>,
+    /// By lower-case ASCII first byte: bit `n` is set when an ASCII first
+    /// word of that letter has `n` bytes (`LONG` for `LONG` or more).
+    lengths: [u64; 128],
+    /// By lower-case ASCII first byte: a bit for the second byte of every
+    /// ASCII first word of that letter ([`second_bit`]).
+    seconds: [u64; 128],
+    /// Whether any rule is an exclude: without one, matching can stop once
+    /// every topic is chosen.
+    excludes: bool,
     slugs: Vec<String>,
 }
 
 impl Matcher {
     pub fn new(topics: &[Topic]) -> Self {
         let mut rules: HashMap<Word, Vec<Rule>> = HashMap::new();
+        let mut lengths = [0u64; 128];
+        let mut seconds = [0u64; 128];
+        let mut excludes = false;
         for (topic, t) in topics.iter().enumerate() {
             let phrases = t.keywords.iter().map(|k| (k, false));
             for (phrase, exclude) in phrases.chain(t.exclude.iter().map(|k| (k, true))) {
                 let mut words = words(phrase).into_iter();
                 if let Some(first) = words.next() {
+                    if first.is_ascii() {
+                        let letter = usize::from(first.as_bytes()[0]);
+                        lengths[letter] |= 1 << first.len().min(LONG);
+                        seconds[letter] |= second_bit(first.as_bytes());
+                    }
+                    excludes |= exclude;
                     rules.entry(Word(first)).or_default().push(Rule {
                         topic,
                         rest: words.collect(),
@@ -144,57 +237,104 @@ impl Matcher {
         }
         Self {
             rules,
+            lengths,
+            seconds,
+            excludes,
             slugs: topics.iter().map(|t| t.slug.clone()).collect(),
         }
+    }
+
+    /// Whether an ASCII word can be some phrase's first word: one of
+    /// them has its first letter, its length and its second letter.
+    #[inline]
+    fn may_start(&self, word: &[u8]) -> bool {
+        let letter = usize::from(word[0].to_ascii_lowercase());
+        self.lengths[letter] & (1 << word.len().min(LONG)) != 0
+            && self.seconds[letter] & second_bit(word) != 0
     }
 
     /// The indexes of the topics `article` belongs in, in config order.
     /// (Every article is also in the reserved `all` feed, not listed.)
     pub fn classify(&self, article: &Article) -> Vec<usize> {
-        let mut chosen = vec![false; self.slugs.len()];
-        let mut excluded = vec![false; self.slugs.len()];
+        let topics = self.slugs.len();
+        let mut chosen = vec![false; topics];
+        let mut excluded = vec![false; topics];
+        let mut left = topics;
         for tag in &article.tags {
             let tag = tag.to_lowercase();
             for (index, slug) in self.slugs.iter().enumerate() {
-                chosen[index] |= *slug == tag;
-            }
-        }
-        // Title and paragraphs separately, so a phrase never spans two.
-        let mut run: Vec<&str> = Vec::new();
-        for text in std::iter::once(&article.title).chain(&article.paragraphs) {
-            run.clear();
-            run.extend(split_words(text));
-            for (at, word) in run.iter().enumerate() {
-                let Some(rules) = self.rules.get(&Folded(word)) else {
-                    continue;
-                };
-                for rule in rules {
-                    let following = &run[at + 1..];
-                    let whole = following.len() >= rule.rest.len()
-                        && rule
-                            .rest
-                            .iter()
-                            .zip(following)
-                            .all(|(want, word)| lower(word).eq(want.chars()));
-                    if whole {
-                        if rule.exclude {
-                            excluded[rule.topic] = true;
-                        } else {
-                            chosen[rule.topic] = true;
-                        }
-                    }
+                if *slug == tag && !chosen[index] {
+                    chosen[index] = true;
+                    left -= 1;
                 }
             }
         }
-        (0..self.slugs.len())
+        // Title and paragraphs separately, so a phrase never spans two.
+        for text in std::iter::once(&article.title).chain(&article.paragraphs) {
+            if left == 0 && !self.excludes {
+                break;
+            }
+            let mut at = 0;
+            while let Some(word) = next_word(text, at) {
+                at = word.end;
+                let written = &text[word.start..word.end];
+                if word.ascii && !self.may_start(written.as_bytes()) {
+                    continue;
+                }
+                let Some(rules) = self.rules.get(&Folded(written)) else {
+                    continue;
+                };
+                for rule in rules {
+                    if !follows(text, word.end, &rule.rest) {
+                        continue;
+                    }
+                    if rule.exclude {
+                        excluded[rule.topic] = true;
+                    } else if !chosen[rule.topic] {
+                        chosen[rule.topic] = true;
+                        left -= 1;
+                    }
+                }
+                if left == 0 && !self.excludes {
+                    break;
+                }
+            }
+        }
+        (0..topics)
             .filter(|&index| chosen[index] && !excluded[index])
             .collect()
     }
 }
 
+/// The bit of [`Matcher::seconds`] for an ASCII word (letters and digits).
+#[inline]
+fn second_bit(word: &[u8]) -> u64 {
+    match word.get(1).map(u8::to_ascii_lowercase) {
+        Some(digit @ b'0'..=b'9') => 1 << (digit - b'0'),
+        Some(letter @ b'a'..=b'z') => 1 << (letter - b'a' + 10),
+        // Not in a word (the first word of a phrase is all letters and
+        // digits): never set for a keyword.
+        Some(_) => 1 << 62,
+        None => 1 << 63,
+    }
+}
+
+/// Whether the words of `text` from byte `at` on start with `rest` (lower
+/// case).
+fn follows(text: &str, mut at: usize, rest: &[String]) -> bool {
+    rest.iter().all(|want| match next_word(text, at) {
+        Some(word) => {
+            at = word.end;
+            lower(&text[word.start..word.end]).eq(want.chars())
+        }
+        None => false,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::DateTime;
+    use proptest::prelude::*;
 
     use super::*;
     use crate::model::ArticleId;
@@ -291,5 +431,163 @@ mod tests {
         );
         assert!(classify(&article("Fantasy football tips", &["y"], &[]), &topics).is_empty());
         assert!(classify(&article("fantasy football", &["y"], &["sport"]), &topics).is_empty());
+    }
+    #[test]
+    fn general_punctuation_shortcut_holds_no_word_character() {
+        for code in 0x2000..=0x203F {
+            let c = char::from_u32(code).unwrap();
+            assert!(!c.is_alphanumeric(), "U+{code:04X}");
+            let text = c.to_string();
+            assert_eq!(non_ascii_char(&text, 0), (false, 3), "U+{code:04X}");
+        }
+        // Just past it, superscripts are digits and letters.
+        assert!(non_ascii_char("\u{2070}", 0).0);
+        assert!(non_ascii_char("\u{2071}", 0).0);
+    }
+
+    #[test]
+    fn case_folding_to_ascii_still_matches() {
+        // KELVIN SIGN lower-cases to an ASCII `k`.
+        let topics = [
+            topic("kyiv", &["Kyiv"], &[]),
+            topic("k", &["\u{212A}harkiv"], &[]),
+        ];
+        assert_eq!(
+            classify(&article("x", &["In \u{212A}YIV today"], &[]), &topics),
+            ["kyiv"]
+        );
+        assert_eq!(
+            classify(&article("x", &["In kharkiv today"], &[]), &topics),
+            ["k"]
+        );
+    }
+
+    #[test]
+    fn words_split_at_typographic_punctuation_but_not_letters() {
+        assert_eq!(
+            words("Ukraine’s “war”—now\u{A0}Київ café ²x ⁱ"),
+            ["ukraine", "s", "war", "now", "київ", "café", "²x", "ⁱ"]
+        );
+    }
+
+    #[test]
+    fn long_keywords_and_words() {
+        let long = "a".repeat(70);
+        let topics = [topic("long", &[&long], &[])];
+        assert_eq!(
+            classify(
+                &article("x", &[&format!("b {} c", long.to_uppercase())], &[]),
+                &topics
+            ),
+            ["long"]
+        );
+        assert!(classify(&article("x", &[&"a".repeat(71)], &[]), &topics).is_empty());
+    }
+
+    /// The matcher as first written: every word of every text lower-cased
+    /// and compared with every phrase. The fast one must agree with it.
+    fn reference(article: &Article, topics: &[Topic]) -> Vec<usize> {
+        let mut chosen = vec![false; topics.len()];
+        let mut excluded = vec![false; topics.len()];
+        for (index, topic) in topics.iter().enumerate() {
+            chosen[index] = article.tags.iter().any(|t| t.to_lowercase() == topic.slug);
+        }
+        for text in std::iter::once(&article.title).chain(&article.paragraphs) {
+            let run: Vec<String> = reference_words(text);
+            for (index, topic) in topics.iter().enumerate() {
+                let phrases = topic.keywords.iter().map(|k| (k, false));
+                for (phrase, exclude) in phrases.chain(topic.exclude.iter().map(|k| (k, true))) {
+                    let want = reference_words(phrase);
+                    if want.is_empty() || !run.windows(want.len()).any(|w| w == want) {
+                        continue;
+                    }
+                    if exclude {
+                        excluded[index] = true;
+                    } else {
+                        chosen[index] = true;
+                    }
+                }
+            }
+        }
+        (0..topics.len())
+            .filter(|&i| chosen[i] && !excluded[i])
+            .collect()
+    }
+
+    fn reference_words(text: &str) -> Vec<String> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| w.chars().flat_map(char::to_lowercase).collect())
+            .collect()
+    }
+
+    /// Pieces of text: keywords in various cases, near misses, separators
+    /// (ASCII and typographic), and non-ASCII letters that glue to words.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("Ukraine".to_string()),
+            Just("UKRAINE".to_string()),
+            Just("ukrainian".to_string()),
+            Just("Black".to_string()),
+            Just("sea".to_string()),
+            Just("Київ".to_string()),
+            Just("КИЇВ".to_string()),
+            Just("Straße".to_string()),
+            Just("STRASSE".to_string()),
+            Just("\u{212A}yiv".to_string()),
+            Just("kyiv".to_string()),
+            Just("fantasy".to_string()),
+            Just("é".to_string()),
+            Just("İ".to_string()),
+            Just(" ".to_string()),
+            Just("’".to_string()),
+            Just("—".to_string()),
+            Just("\u{A0}".to_string()),
+            Just("-".to_string()),
+            Just("2".to_string()),
+            "[a-zA-Z]{1,3}",
+            "\\PC{1,2}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn fast_matcher_agrees_with_the_reference(
+            title in proptest::collection::vec(piece(), 0..8),
+            body in proptest::collection::vec(proptest::collection::vec(piece(), 0..20), 0..4),
+            tags in proptest::collection::vec("sea|kyiv|SPORT|x", 0..2),
+            keywords in proptest::collection::vec(
+                proptest::collection::vec(
+                    "Ukraine|ukrainian|Black Sea|black|Київ|Straße|strasse|Kyiv|\u{212A}yiv|İ|é|sea 2|[a-z]{1,2}|\\PC{1,2}",
+                    1..4,
+                ),
+                1..4,
+            ),
+            exclude in proptest::collection::vec("fantasy|Black sea|é|[a-z]{1,2}", 0..2),
+        ) {
+            let slugs = ["sea", "kyiv", "sport"];
+            let topics: Vec<Topic> = keywords
+                .iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    let k: Vec<&str> = k
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|k| !words(k).is_empty())
+                        .collect();
+                    let x: Vec<&str> = if i == 0 {
+                        exclude.iter().map(String::as_str).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    topic(slugs[i % slugs.len()], &k, &x)
+                })
+                .collect();
+            let body: Vec<String> = body.iter().map(|p| p.concat()).collect();
+            let body: Vec<&str> = body.iter().map(String::as_str).collect();
+            let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+            let a = article(&title.concat(), &body, &tags);
+            prop_assert_eq!(Matcher::new(&topics).classify(&a), reference(&a, &topics));
+        }
     }
 }

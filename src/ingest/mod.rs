@@ -17,8 +17,9 @@
 //!   written with `/`, so the result never depends on the file system's
 //!   listing order or on modification times. A file name that is not UTF-8
 //!   is rejected (its id would not be stable).
-//! - A file over `seeds.max_file_bytes` is rejected from its metadata,
-//!   before it is read.
+//! - A file over `seeds.max_file_bytes` is rejected with its size from its
+//!   metadata; no more than the limit and one byte of it is read (and no
+//!   more than 64 KiB before its size is checked).
 //! - Files are parsed on all cores with one shared [`Sanitizer`]; the
 //!   outcome is the same as parsing them one by one.
 //!
@@ -48,8 +49,9 @@ mod markdown;
 mod text;
 
 use std::borrow::Borrow;
+use std::cell::RefCell;
 use std::fs;
-use std::io::Read;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
@@ -228,19 +230,11 @@ pub fn list(seeds_dir: &Path, under: &str) -> Result<(Vec<SeedFile>, Vec<Diagnos
     Ok((files, diagnostics))
 }
 
-/// Reads one seed file, refusing it from its metadata when it is larger
-/// than `max` bytes. The error is the diagnostic that rejects the file.
+/// Reads one seed file, refusing it with its size from its metadata when
+/// it is larger than `max` bytes. The error is the diagnostic that rejects
+/// the file.
 pub fn read_seed(full: &Path, display_path: &str, max: u64) -> Result<Vec<u8>, Diagnostic> {
-    let bytes = fs::File::open(full).and_then(|f| {
-        let len = f.metadata()?.len();
-        if len > max {
-            return Ok(Err(len));
-        }
-        let mut bytes = Vec::with_capacity(len as usize);
-        // `take` guards against a file that grows while it is read.
-        f.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
-        Ok(Ok(bytes))
-    });
+    let bytes = fs::File::open(full).and_then(|f| read_bounded(f, max));
     match bytes {
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(len)) => Err(Diagnostic::error(
@@ -254,6 +248,70 @@ pub fn read_seed(full: &Path, display_path: &str, max: u64) -> Result<Vec<u8>, D
             format!("cannot read this file: {e}"),
         )),
     }
+}
+
+/// How much of a file is read before its size is asked for: more than
+/// nearly every seed, so that a seed costs an `open`, a `read` that gets all
+/// of it, a `read` that finds its end and a `close`, with no `fstat`.
+const FIRST_READ: usize = 64 * 1024;
+
+thread_local! {
+    /// Where files are read into on this thread, reused from file to file;
+    /// the caller gets a copy of exactly the file's length.
+    static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The bytes of `file`, at most `max` and one more (a file that grows while
+/// it is read), or `Err(size)` when its metadata says it is over `max`.
+fn read_bounded(mut file: fs::File, max: u64) -> io::Result<Result<Vec<u8>, u64>> {
+    let limit = usize::try_from(max).unwrap_or(usize::MAX).saturating_add(1);
+    READ_BUFFER.with_borrow_mut(|buffer| {
+        if buffer.is_empty() {
+            buffer.resize(FIRST_READ, 0);
+        }
+        let mut len = 0;
+        let mut checked = false;
+        loop {
+            if len == limit {
+                break;
+            }
+            if len == buffer.len() || (len >= FIRST_READ && !checked) {
+                // A large file: its size decides before more of it is read.
+                let size = file.metadata()?.len();
+                if size > max {
+                    return Ok(Err(size));
+                }
+                checked = true;
+                let wanted = usize::try_from(size)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(1);
+                let grown = buffer.len().saturating_mul(2).max(wanted).min(limit);
+                if grown > buffer.len() {
+                    buffer.resize(grown, 0);
+                }
+            }
+            let end = if checked {
+                buffer.len()
+            } else {
+                buffer.len().min(FIRST_READ)
+            };
+            let end = end.min(limit);
+            match file.read(&mut buffer[len..end]) {
+                Ok(0) => break,
+                Ok(read) => len += read,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if len == limit && !checked {
+            // Over a limit smaller than the first read: report the size.
+            let size = file.metadata()?.len();
+            if size > max {
+                return Ok(Err(size));
+            }
+        }
+        Ok(Ok(buffer[..len].to_vec()))
+    })
 }
 
 fn walk(
@@ -442,14 +500,17 @@ impl<'c> SeedParser<'c> {
             BodyHtml::Built(html) => html,
             BodyHtml::Authored(html) => self.sanitizer.clean(&html),
         };
-        let (html, illegal) = clean::strip_illegal(&html);
-        if illegal.is_some() {
-            cx.warning(
-                parts.body_line,
-                "removed characters that XML 1.0 does not allow, written as character \
-                 references (like &#1;): delete them from the file to silence this warning",
-            );
-        }
+        let html = match clean::strip_illegal(&html) {
+            (_, None) => html,
+            (stripped, Some(_)) => {
+                cx.warning(
+                    parts.body_line,
+                    "removed characters that XML 1.0 does not allow, written as character \
+                     references (like &#1;): delete them from the file to silence this warning",
+                );
+                stripped.into_owned()
+            }
+        };
         let (paragraphs, lead) = match parts.paragraphs {
             Some(paragraphs) => (paragraphs, parts.lead),
             None => {
@@ -481,7 +542,7 @@ impl<'c> SeedParser<'c> {
             caption: parts.caption,
             paragraphs,
             related: parts.related,
-            content_html: html.into_owned(),
+            content_html: html,
             summary,
             authors: parts.authors,
             tags: parts.tags,
@@ -597,6 +658,50 @@ mod tests {
             "/srv/seeds/a.txt"
         );
         assert_eq!(display_path(Path::new("/"), "a.txt"), "/a.txt");
+    }
+
+    #[test]
+    fn read_seed_reads_whole_files_and_refuses_large_ones_by_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let sizes = [
+            0,
+            1,
+            4000,
+            FIRST_READ - 1,
+            FIRST_READ,
+            FIRST_READ + 1,
+            3 * FIRST_READ + 7,
+        ];
+        for size in sizes {
+            let path = dir.path().join(format!("{size}.txt"));
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            fs::write(&path, &bytes).unwrap();
+            // Twice, so the second read reuses a buffer a larger file grew.
+            for _ in 0..2 {
+                assert_eq!(read_seed(&path, "x", 1 << 20).unwrap(), bytes, "{size}");
+                assert_eq!(
+                    read_seed(&path, "x", size as u64).unwrap(),
+                    bytes,
+                    "{size} at the limit"
+                );
+            }
+            if size > 0 {
+                let refused = read_seed(&path, "seeds/x.txt", size as u64 - 1).unwrap_err();
+                assert!(
+                    refused
+                        .to_string()
+                        .starts_with(&format!("seeds/x.txt:1: the file is {size} bytes")),
+                    "{refused}"
+                );
+            }
+        }
+        let missing = read_seed(&dir.path().join("none.txt"), "seeds/none.txt", 10).unwrap_err();
+        assert!(
+            missing
+                .to_string()
+                .starts_with("seeds/none.txt:1: cannot read this file"),
+            "{missing}"
+        );
     }
 
     #[test]

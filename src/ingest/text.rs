@@ -40,8 +40,9 @@
 //!    has no canonical URL. Anything after the URL is ignored, with a
 //!    warning.
 
+use std::borrow::Cow;
+
 use crate::model::Link;
-use crate::xml::escape;
 
 use super::clean::http_url;
 use super::dates::parse_date;
@@ -51,34 +52,54 @@ const FOOTER: &str = "original url:";
 const RELATED: [&str; 2] = ["related article:", "related articles:"];
 const CAPTION_MAX_CHARS: usize = 200;
 
-/// A run of non-blank lines: (1-based line number, trimmed text).
-#[derive(Debug)]
-struct Block<'t> {
-    lines: Vec<(usize, &'t str)>,
+/// A run of non-blank lines: (1-based line number, trimmed text), a slice
+/// of the lines of the whole file.
+#[derive(Debug, Clone, Copy)]
+struct Block<'b, 't> {
+    lines: &'b [(usize, &'t str)],
 }
 
-impl Block<'_> {
+impl<'t> Block<'_, 't> {
     fn line(&self) -> usize {
         self.lines[0].0
     }
 
-    fn first(&self) -> &str {
+    fn first(&self) -> &'t str {
         self.lines[0].1
     }
 
-    fn joined(&self) -> String {
-        let mut out = String::new();
-        for (_, line) in &self.lines {
-            if !out.is_empty() {
-                out.push(' ');
+    /// The lines joined with one space; a one-line block, most of them, is
+    /// not copied.
+    fn joined(&self) -> Cow<'t, str> {
+        match self.lines {
+            [(_, line)] => Cow::Borrowed(line),
+            lines => {
+                let len = lines.iter().map(|(_, line)| line.len() + 1).sum();
+                let mut out = String::with_capacity(len);
+                for (_, line) in lines {
+                    if !out.is_empty() {
+                        out.push(' ');
+                    }
+                    out.push_str(line);
+                }
+                Cow::Owned(out)
             }
-            out.push_str(line);
         }
-        out
     }
 
     fn is_footer(&self) -> bool {
         strip_prefix_ci(self.first(), FOOTER).is_some()
+    }
+
+    /// Whether this block is a related link (see [`Block::related`]),
+    /// without joining its lines when the first one decides it.
+    fn is_related(&self) -> bool {
+        let first = self.first();
+        if self.lines.len() == 1 || first.len() >= RELATED_LONGEST {
+            RELATED.iter().any(|p| strip_prefix_ci(first, p).is_some())
+        } else {
+            self.related().is_some()
+        }
     }
 
     /// The text after `Related article:` when this block is a related link.
@@ -91,6 +112,10 @@ impl Block<'_> {
     }
 }
 
+/// The length of the longest of [`RELATED`]: a line at least this long
+/// decides alone whether its block starts with one.
+const RELATED_LONGEST: usize = RELATED[1].len();
+
 /// `line` without `prefix`, compared ignoring ASCII case.
 fn strip_prefix_ci<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
     let head = line.get(..prefix.len())?;
@@ -98,28 +123,42 @@ fn strip_prefix_ci<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| &line[prefix.len()..])
 }
 
-/// Splits LF text into blocks. A footer line always starts a new block.
-fn blocks(text: &str) -> Vec<Block<'_>> {
-    let mut blocks = Vec::new();
-    let mut current: Vec<(usize, &str)> = Vec::new();
+/// The non-blank lines of LF text, trimmed, with their line numbers, and
+/// where each block of them ends (exclusive). A footer line always starts a
+/// new block.
+fn lines(text: &str) -> (Vec<(usize, &str)>, Vec<usize>) {
+    let mut lines = Vec::with_capacity(64);
+    let mut ends = Vec::with_capacity(32);
     for (i, line) in text.split('\n').enumerate() {
         let line = line.trim();
         if line.is_empty() || strip_prefix_ci(line, FOOTER).is_some() {
-            if !current.is_empty() {
-                blocks.push(Block {
-                    lines: std::mem::take(&mut current),
-                });
+            if ends.last().copied().unwrap_or(0) < lines.len() {
+                ends.push(lines.len());
             }
             if line.is_empty() {
                 continue;
             }
         }
-        current.push((i + 1, line));
+        lines.push((i + 1, line));
     }
-    if !current.is_empty() {
-        blocks.push(Block { lines: current });
+    if ends.last().copied().unwrap_or(0) < lines.len() {
+        ends.push(lines.len());
     }
-    blocks
+    (lines, ends)
+}
+
+/// The blocks of [`lines`].
+fn blocks<'b, 't>(lines: &'b [(usize, &'t str)], ends: &[usize]) -> Vec<Block<'b, 't>> {
+    let mut start = 0;
+    ends.iter()
+        .map(|&end| {
+            let block = Block {
+                lines: &lines[start..end],
+            };
+            start = end;
+            block
+        })
+        .collect()
 }
 
 const CLOSERS: &[char] = &['"', '\'', '”', '’', '»', '›', ')', ']'];
@@ -136,13 +175,13 @@ fn starts_lowercase(text: &str) -> bool {
 
 /// The caption rule of the module docs, for one block (the caller checks
 /// that a body paragraph follows).
-fn looks_like_caption(block: &Block<'_>) -> bool {
+fn looks_like_caption(block: &Block<'_, '_>) -> bool {
     let text = block.first();
     block.lines.len() == 1
         && text.chars().count() <= CAPTION_MAX_CHARS
         && !text.ends_with(['.', '!', '?', '…', ':', ';', '"', '\'', '”', '’', '»', '›'])
         && !block.is_footer()
-        && block.related().is_none()
+        && !block.is_related()
 }
 
 /// A piece of inline text: plain text, or a `[text](target)` link.
@@ -208,15 +247,65 @@ fn link_url(target: &str) -> Option<String> {
     http_url(target)
 }
 
-/// Plain text and escaped HTML of a paragraph's inline text.
-fn render_inline(text: &str) -> (String, String) {
+/// Escapes `text` onto `out` exactly as [`crate::xml::escape`] does
+/// (`&`, `<`, `>`, `"` and `'`), without an intermediate string.
+fn escape_into(out: &mut String, text: &str) {
+    fn special(byte: u8) -> bool {
+        (byte == b'&') | (byte == b'<') | (byte == b'>') | (byte == b'"') | (byte == b'\'')
+    }
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        // Skip 16 bytes at a time while none needs escaping (vector
+        // compares, no branch per byte).
+        while let Some(chunk) = bytes.get(at..at + 16) {
+            if chunk
+                .iter()
+                .fold(false, |found, &byte| found | special(byte))
+            {
+                break;
+            }
+            at += 16;
+        }
+        let Some(&byte) = bytes.get(at) else { break };
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => {
+                at += 1;
+                continue;
+            }
+        };
+        out.push_str(&text[from..at]);
+        out.push_str(entity);
+        at += 1;
+        from = at;
+    }
+    out.push_str(&text[from..]);
+}
+
+/// A link as the seed text format writes it, onto `html`.
+fn push_link(html: &mut String, url: &str, text: &str) {
+    html.push_str("<a href=\"");
+    escape_into(html, url);
+    html.push_str("\" rel=\"noopener noreferrer\">");
+    escape_into(html, text);
+    html.push_str("</a>");
+}
+
+/// The plain text of a paragraph's inline text; its escaped HTML goes onto
+/// `html`.
+fn render_inline(text: &str, html: &mut String) -> String {
     let mut plain = String::with_capacity(text.len());
-    let mut html = String::with_capacity(text.len() + 16);
     for piece in inlines(text) {
         match piece {
             Inline::Text(t) => {
                 plain.push_str(t);
-                html.push_str(&escape(t));
+                escape_into(html, t);
             }
             Inline::Link { text, target } => match link_url(target) {
                 Some(url) => {
@@ -226,20 +315,16 @@ fn render_inline(text: &str) -> (String, String) {
                         text
                     };
                     plain.push_str(shown);
-                    html.push_str(&format!(
-                        "<a href=\"{}\" rel=\"noopener noreferrer\">{}</a>",
-                        escape(&url),
-                        escape(shown)
-                    ));
+                    push_link(html, &url, shown);
                 }
                 None => {
                     plain.push_str(text);
-                    html.push_str(&escape(text));
+                    escape_into(html, text);
                 }
             },
         }
     }
-    (plain, html)
+    plain
 }
 
 /// The links of a `Related article:` block's text.
@@ -287,7 +372,8 @@ fn quoted(text: &str) -> String {
 
 /// Parses clean LF text in the seed text format.
 pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
-    let blocks = blocks(text);
+    let (lines, ends) = lines(text);
+    let blocks = blocks(&lines, &ends);
     let zone = cx.config.site.timezone;
 
     let Some(title_block) = blocks.first() else {
@@ -298,7 +384,7 @@ pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
         );
         return None;
     };
-    let title = title_block.joined();
+    let title = title_block.joined().into_owned();
     if parse_date(&title, zone).is_ok() {
         cx.error(
             title_block.line(),
@@ -335,24 +421,31 @@ pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
     let footer_at = rest.iter().position(Block::is_footer).unwrap_or(rest.len());
     let (mut body, footer) = rest.split_at(footer_at);
 
-    let mut body_html = String::new();
+    // The body's HTML is about as long as its text.
+    let body_len = body
+        .iter()
+        .flat_map(|b| b.lines)
+        .map(|(_, line)| line.len() + 8)
+        .sum::<usize>();
+    let mut body_html = String::with_capacity(body_len + body_len / 8);
     let mut caption = None;
     if let Some(first) = body.first() {
-        let more_body = body[1..].iter().any(|b| b.related().is_none());
+        let more_body = body[1..].iter().any(|b| !b.is_related());
         let continued = body.get(1).is_some_and(|b| starts_lowercase(b.first()));
         if more_body && !continued && looks_like_caption(first) {
-            let (plain, html) = render_inline(first.first());
-            body_html.push_str(&format!("<p><em>{html}</em></p>\n"));
-            caption = Some(plain);
+            body_html.push_str("<p><em>");
+            caption = Some(render_inline(first.first(), &mut body_html));
+            body_html.push_str("</em></p>\n");
             body = &body[1..];
         }
     }
 
-    let mut merged: Vec<String> = Vec::new();
+    let mut merged: Vec<Cow<'_, str>> = Vec::with_capacity(body.len());
     let mut related = Vec::new();
     let mut after_paragraph = false;
     for block in body {
-        if let Some(rest) = block.related() {
+        if block.is_related() {
+            let rest = block.related().expect("a related block");
             related.extend(related_links(&rest));
             after_paragraph = false;
             continue;
@@ -360,6 +453,7 @@ pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
         let text = block.joined();
         match merged.last_mut() {
             Some(last) if after_paragraph && !ends_sentence(last) && starts_lowercase(&text) => {
+                let last = last.to_mut();
                 last.push(' ');
                 last.push_str(&text);
             }
@@ -370,20 +464,21 @@ pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
 
     let mut paragraphs = Vec::with_capacity(merged.len());
     for paragraph in &merged {
-        let (plain, html) = render_inline(paragraph);
+        let start = body_html.len();
+        body_html.push_str("<p>");
+        let plain = render_inline(paragraph, &mut body_html);
         if plain.trim().is_empty() {
+            body_html.truncate(start);
             continue;
         }
-        body_html.push_str(&format!("<p>{html}</p>\n"));
+        body_html.push_str("</p>\n");
         paragraphs.push(plain);
     }
     for link in &related {
         if let Some(url) = &link.url {
-            body_html.push_str(&format!(
-                "<p>Related: <a href=\"{}\" rel=\"noopener noreferrer\">{}</a></p>\n",
-                escape(url),
-                escape(&link.text)
-            ));
+            body_html.push_str("<p>Related: ");
+            push_link(&mut body_html, url, &link.text);
+            body_html.push_str("</p>\n");
         }
     }
 
@@ -408,7 +503,7 @@ pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
 
 /// The canonical URL from the footer blocks (the first one starts with
 /// `Original url:`), with warnings for a bad URL and ignored text.
-fn footer_url(footer: &[Block<'_>], cx: &mut FileContext<'_>) -> Option<String> {
+fn footer_url(footer: &[Block<'_, '_>], cx: &mut FileContext<'_>) -> Option<String> {
     let first = footer.first()?;
     // The footer's lines, across its blocks: (line number, text).
     let lines: Vec<(usize, &str)> = footer
@@ -963,6 +1058,14 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn escape_into_matches_xml_escape(text in "(\\PC|[&<>\"'])*") {
+            let mut out = String::from("x");
+            escape_into(&mut out, &text);
+            let expected = crate::xml::escape(&text);
+            prop_assert_eq!(&out[1..], expected.as_ref());
+        }
+
         #[test]
         fn never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let _ = parse_bytes(&bytes);
