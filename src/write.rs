@@ -52,8 +52,8 @@ pub struct DocumentFile {
 }
 
 struct Encoders {
-    gzip: flate2::write::GzEncoder<BufWriter<File>>,
-    brotli: brotli::CompressorWriter<BufWriter<File>>,
+    gzip: Option<flate2::write::GzEncoder<BufWriter<File>>>,
+    brotli: Option<brotli::CompressorWriter<BufWriter<File>>>,
 }
 
 /// Bytes held back for the encoders: more than a feed of 50 full entries.
@@ -92,7 +92,7 @@ impl DocumentFile {
         self.identity
             .write_all(bytes)
             .map_err(write_error(&self.path, ""))?;
-        if self.compression == Compression::On {
+        if self.compression.gzip() {
             self.staged.extend_from_slice(bytes);
             if self.staged.len() > STAGED {
                 self.compress_staged(false)?;
@@ -110,20 +110,29 @@ impl DocumentFile {
             Some(encoders) => encoders,
             None => {
                 let size = last.then_some(self.staged.len());
-                self.encoders.insert(Encoders {
-                    gzip: catalog::gzip_writer(create_file(&self.path, ".gz")?),
-                    brotli: catalog::brotli_writer(create_file(&self.path, ".br")?, size),
-                })
+                let gzip = match self.compression.gzip() {
+                    true => Some(catalog::gzip_writer(create_file(&self.path, ".gz")?)),
+                    false => None,
+                };
+                let brotli = match self.compression.brotli() {
+                    true => Some(catalog::brotli_writer(
+                        create_file(&self.path, ".br")?,
+                        size,
+                    )),
+                    false => None,
+                };
+                self.encoders.insert(Encoders { gzip, brotli })
             }
         };
-        encoders
-            .gzip
-            .write_all(&self.staged)
-            .map_err(write_error(&self.path, ".gz"))?;
-        encoders
-            .brotli
-            .write_all(&self.staged)
-            .map_err(write_error(&self.path, ".br"))?;
+        if let Some(gzip) = &mut encoders.gzip {
+            gzip.write_all(&self.staged)
+                .map_err(write_error(&self.path, ".gz"))?;
+        }
+        if let Some(brotli) = &mut encoders.brotli {
+            brotli
+                .write_all(&self.staged)
+                .map_err(write_error(&self.path, ".br"))?;
+        }
         self.staged.clear();
         Ok(())
     }
@@ -133,15 +142,17 @@ impl DocumentFile {
     pub fn finish(mut self) -> Result<usize> {
         self.compress_staged(true)?;
         let mut files = vec![finish_file(&self.path, "", self.identity)?];
-        if let Some(encoders) = self.encoders {
-            let gzip = encoders
-                .gzip
-                .finish()
-                .map_err(write_error(&self.path, ".gz"))?;
+        let encoders = self.encoders.unwrap_or(Encoders {
+            gzip: None,
+            brotli: None,
+        });
+        if let Some(gzip) = encoders.gzip {
+            let gzip = gzip.finish().map_err(write_error(&self.path, ".gz"))?;
             files.push(finish_file(&self.path, ".gz", gzip)?);
+        }
+        if let Some(brotli) = encoders.brotli {
             // Ends the stream; writing the end shows in the flush below.
-            let brotli = encoders.brotli.into_inner();
-            files.push(finish_file(&self.path, ".br", brotli)?);
+            files.push(finish_file(&self.path, ".br", brotli.into_inner())?);
         }
         for file in &files {
             set_mtime(file, self.last_modified)?;

@@ -19,7 +19,9 @@
 //!   unknown codings are ignored, and so is an entry whose q-value is not a
 //!   valid qvalue (`q=abc`, `q=2`, `q=0.1234`);
 //! - several `Accept-Encoding` lines are one list; the first entry for a
-//!   coding counts.
+//!   coding counts;
+//! - a coding the document does not have yet (brotli, for a moment after a
+//!   reload) is left out of the choice, so `br, gzip;q=0.5` gets gzip.
 
 use axum::http::HeaderValue;
 
@@ -28,6 +30,14 @@ use crate::catalog::Encoding;
 /// The variant to send, given every `Accept-Encoding` value of a request
 /// (none when the header is absent).
 pub fn negotiate<'a>(values: impl IntoIterator<Item = &'a HeaderValue>) -> Encoding {
+    negotiate_offered(values, true)
+}
+
+/// [`negotiate`] for a document that has a brotli variant or not.
+pub fn negotiate_offered<'a>(
+    values: impl IntoIterator<Item = &'a HeaderValue>,
+    brotli: bool,
+) -> Encoding {
     let mut present = false;
     let (mut br, mut gzip, mut identity, mut star) = (None, None, None, None);
     for value in values {
@@ -54,7 +64,7 @@ pub fn negotiate<'a>(values: impl IntoIterator<Item = &'a HeaderValue>) -> Encod
     if !present {
         return Encoding::Identity;
     }
-    let br = br.or(star).unwrap_or(0);
+    let br = if brotli { br.or(star).unwrap_or(0) } else { 0 };
     let gzip = gzip.or(star).unwrap_or(0);
     let identity = identity.or(star).unwrap_or(1);
     // Ties go to the first of this list: smallest variant first.
@@ -185,6 +195,26 @@ mod tests {
         ];
         for (name, lines, expected) in rows {
             assert_eq!(pick(lines), *expected, "{name}: {lines:?}");
+        }
+    }
+
+    #[test]
+    fn a_document_without_brotli_yet_is_offered_as_gzip_or_identity() {
+        #[rustfmt::skip]
+        let rows: &[(&str, Encoding)] = &[
+            ("gzip, deflate, br, zstd", Gzip),
+            ("br, gzip;q=0.5", Gzip),
+            ("br", Id),
+            ("*", Gzip),
+            ("br;q=1, identity;q=0.5", Id),
+            ("gzip", Gzip),
+        ];
+        for (line, expected) in rows {
+            let value = HeaderValue::from_str(line).unwrap();
+            assert_eq!(negotiate_offered([&value], false), *expected, "{line}");
+            // The same request for a document that has brotli.
+            let with_brotli = negotiate_offered([&value], true);
+            assert_eq!(with_brotli, negotiate([&value]), "{line}");
         }
     }
 

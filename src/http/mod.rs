@@ -166,7 +166,8 @@ impl State {
         let head = method == Method::HEAD;
         let (response, encoding) = if let Some(document) = snapshot.documents.get(path) {
             if readable {
-                let encoding = encoding::negotiate(headers.get_all(ACCEPT_ENCODING));
+                let encoding =
+                    encoding::negotiate_offered(headers.get_all(ACCEPT_ENCODING), document.brotli);
                 let outcome = conditional::evaluate_fast(
                     method,
                     headers,

@@ -45,6 +45,9 @@ pub struct Prepared {
     pub last_modified: SystemTime,
     /// Identity, gzip, brotli: indexed by [`variant_index`].
     pub variants: [Variant; 3],
+    /// Whether the brotli variant is brotli yet (see
+    /// `Compression::GzipFirst`).
+    pub brotli: bool,
 }
 
 /// One content coding of a document.
@@ -144,6 +147,7 @@ impl Prepared {
             digest: document.digest.as_str().into(),
             last_modified,
             variants,
+            brotli: document.brotli.is_some(),
         }
     }
 }

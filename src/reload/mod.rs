@@ -13,6 +13,11 @@
 //!   a Last-Modified later than before (see `publish::assemble`).
 //! - The new catalog replaces the old one in one atomic swap, so a response
 //!   never mixes two generations.
+//! - The new catalog goes live as soon as its changed documents have their
+//!   gzip variants; their brotli variants follow in a second swap of the
+//!   same generation a few milliseconds later (brotli is most of a reload's
+//!   work, and at the chosen levels it saves 1% over gzip). Meanwhile a
+//!   client that prefers brotli gets gzip, with gzip's ETag.
 //! - A broken seed is skipped and reported like at start-up. A config that
 //!   does not read or validate is logged (file and line) and shown in
 //!   `/healthz`; the catalog keeps being built with the last good config, so
@@ -139,12 +144,14 @@ impl Reloader {
         let previous = self.state.catalog();
         let mut generation = previous.generation;
         if changed > 0 || config_changed {
+            // New content goes live with its gzip variants; brotli follows
+            // right after (see `Compression::GzipFirst`).
             let catalog = publish::assemble_index(
                 &self.config,
                 &mut self.index,
                 previous.generation + 1,
                 Some(&previous),
-                Compression::On,
+                Compression::GzipFirst,
             );
             for diagnostic in catalog.diagnostics.iter().filter(|d| d.is_error()) {
                 tracing::warn!("rejected: {diagnostic}");
@@ -164,6 +171,10 @@ impl Reloader {
                 "reloaded in {:.1?}",
                 started.elapsed()
             );
+            if let Some(whole) = self.state.catalog().with_brotli() {
+                self.state.swap(whole);
+                tracing::debug!(generation, "brotli variants in {:.1?}", started.elapsed());
+            }
         }
         let status = ReloadStatus {
             last_reload: if changed > 0 || config_changed {
