@@ -2,9 +2,10 @@
 //!
 //! This is the one place that knows the whole flow: ingest the seeds,
 //! classify every article, select and sort each feed's entries, render every
-//! document of the URL layout, and store it with its validators. The server
-//! and the static build both get their documents from here, so the bytes on
-//! the wire and on disk are the same.
+//! document of the URL layout, and store it with its validators. The static
+//! build ([`crate::build`]) streams the same selection, view, frames and
+//! entry texts into files instead of a catalog, so the bytes on the wire and
+//! on disk are the same.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
