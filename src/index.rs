@@ -373,7 +373,7 @@ impl SeedIndex {
     /// Loads the bodies of the articles at `shown` (paths under the seeds
     /// folder) that are held without one, and, when there are more articles
     /// than the feeds can show, lets go of every other body. The bodies
-    /// appear in the article lists already made by [`SeedIndex::ingested`].
+    /// appear in the article lists already made by [`SeedIndex::selection`].
     /// A file that changed since it was indexed gives its new body; the
     /// watcher's event for that change brings the rest up to date.
     pub fn hydrate(&mut self, config: &Config, shown: &HashSet<&str>) {

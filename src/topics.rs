@@ -192,7 +192,7 @@ const LONG: usize = 63;
 /// Nearly every word of an article is no keyword's first word. An ASCII
 /// word (its lower-case form is ASCII, and so must be the keyword it
 /// equals) is only looked up when some first word has its first letter and
-/// its length ([`Matcher::lengths`]); a word with other characters is
+/// its length (`Matcher::lengths`); a word with other characters is
 /// always looked up, since case folding can turn it into ASCII (the Kelvin
 /// sign `K` is a `k`).
 #[derive(Debug)]

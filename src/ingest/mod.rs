@@ -134,8 +134,9 @@ impl<A: Borrow<Article>> Ingested<A> {
     /// Combines per-file results (display path, article, diagnostics), in any
     /// order, into the published set: the first article by path wins an id,
     /// later ones get a warning; articles are sorted by path, diagnostics by
-    /// path and line. [`load`] uses this with owned articles, the live
-    /// [`SeedIndex`] with shared ones.
+    /// path and line. [`load`] uses this with owned articles; the
+    /// [`SeedIndex`](crate::index::SeedIndex) keeps the same outcome
+    /// file by file, and its tests check it against this.
     pub fn from_files(files: Vec<(String, Option<A>, Vec<Diagnostic>)>) -> Self {
         let mut files = files;
         files.sort_by(|a, b| a.0.cmp(&b.0));

@@ -4,7 +4,7 @@
 //! They exist so that a person can see what the feeds hold and so that a
 //! feed reader given the site's address finds the feeds (autodiscovery
 //! `<link rel="alternate">` in the head). Hand-written HTML5: every text
-//! and attribute goes through [`escape`](crate::xml::escape), every URL is
+//! and attribute goes through [`escape`], every URL is
 //! absolute, there is no script and a few lines of inline CSS.
 //!
 //! Choices:

@@ -2,7 +2,7 @@
 //! every topic in one import.
 //!
 //! Written by hand (it is a few lines), every value through
-//! [`escape`](crate::xml::escape). Choices:
+//! [`escape`]. Choices:
 //!
 //! - One outline per feed (`all` first, then the topics), never one per
 //!   format: readers subscribe to every outline they import, and three
