@@ -16,6 +16,7 @@ use std::path::Path;
 
 use crate::catalog::Compression;
 use crate::config::{Config, ALL_SLUG};
+use crate::cores;
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::index::SeedIndex;
@@ -144,7 +145,7 @@ pub fn build(
             Ok(open)
         });
         for chunk in order.chunks(CHUNK) {
-            let texts = ingest::on_every_core(chunk, |entry| {
+            let texts = cores::in_shares(chunk, |entry| {
                 let whole = index.read_whole(config, &parser, &shown[entry.position])?;
                 let entry = Entry {
                     article: &whole,

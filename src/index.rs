@@ -30,6 +30,7 @@ use std::time::SystemTime;
 use chrono::DateTime;
 
 use crate::config::Config;
+use crate::cores;
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::ingest::{self, SeedFile, SeedKind, SeedParser};
@@ -622,7 +623,7 @@ impl SeedIndex {
                 })
                 .collect();
         }
-        let metadata = ingest::on_every_core(&files, |file| std::fs::metadata(&file.full).ok());
+        let metadata = cores::in_shares(&files, |file| std::fs::metadata(&file.full).ok());
         files
             .into_iter()
             .zip(metadata)
@@ -659,7 +660,7 @@ impl SeedIndex {
         let keep_bodies =
             !self.one_pass && self.records.len() + candidates.len() <= showable(config);
         let seeds_dir = self.seeds_dir.as_path();
-        let results = ingest::on_every_core(&candidates, |c| {
+        let results = cores::in_shares(&candidates, |c| {
             let record = examine(&parser, &matcher, config, seeds_dir, c, keep_bodies);
             (c.file.relative.clone(), record, c.len, c.modified)
         });

@@ -22,6 +22,7 @@
 pub mod build;
 pub mod catalog;
 pub mod config;
+mod cores;
 pub mod diagnostic;
 pub mod error;
 pub mod http;

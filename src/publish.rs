@@ -10,17 +10,16 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 
 use crate::catalog::{Catalog, Compression, Document};
 use crate::config::{Config, ALL_SLUG};
+use crate::cores;
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::index::SeedIndex;
-use crate::ingest;
 use crate::layout::{self, Format};
 use crate::model::Article;
 use crate::render::{self, Category, Entry, EntryTexts, FeedView, Listing, SiteView};
@@ -118,22 +117,8 @@ fn render_catalog<P: Placed>(
 
     // Each document is put together, compared with its previous version and
     // compressed by whichever core is free.
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-            done.push(complete(job.render(site, &texts), previous, compression));
-        }
-        done
-    };
-    let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    let documents: Vec<(String, Document)> = std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
-        let mut documents = work();
-        for helper in helpers {
-            documents.extend(helper.join().expect("rendering does not panic"));
-        }
-        documents
+    let documents = cores::as_free(&jobs, |job| {
+        complete(job.render(site, &texts), previous, compression)
     });
     for (path, document) in documents {
         catalog.insert(path, document);
@@ -152,7 +137,7 @@ fn entry_texts<P: Placed>(site: &SiteView<'_>, articles: &[P]) -> HashMap<usize,
         }
     }
     let shown: Vec<(usize, &Entry<'_>)> = shown.into_iter().collect();
-    ingest::on_every_core(&shown, |&(position, entry)| {
+    cores::in_shares(&shown, |&(position, entry)| {
         let texts = articles[position].entry_texts(&|| EntryTexts::render(site.site, entry));
         (position, texts)
     })

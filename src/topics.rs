@@ -432,6 +432,7 @@ mod tests {
         assert!(classify(&article("Fantasy football tips", &["y"], &[]), &topics).is_empty());
         assert!(classify(&article("fantasy football", &["y"], &["sport"]), &topics).is_empty());
     }
+
     #[test]
     fn general_punctuation_shortcut_holds_no_word_character() {
         for code in 0x2000..=0x203F {

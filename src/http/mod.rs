@@ -167,7 +167,7 @@ impl State {
         let (response, encoding) = if let Some(document) = snapshot.documents.get(path) {
             if readable {
                 let encoding =
-                    encoding::negotiate_offered(headers.get_all(ACCEPT_ENCODING), document.brotli);
+                    encoding::negotiate(headers.get_all(ACCEPT_ENCODING), document.brotli);
                 let outcome = conditional::evaluate_fast(
                     method,
                     headers,

@@ -60,6 +60,7 @@ use uuid::Uuid;
 pub use clean::{Sanitizer, SUMMARY_MAX_CHARS};
 
 use crate::config::Config;
+use crate::cores;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::model::{Article, ArticleId, Link};
@@ -408,33 +409,7 @@ type Parsed = (String, Option<Article>, Vec<Diagnostic>);
 
 /// Reads and parses `files` on every core, keeping their order.
 fn parse_all(parser: &SeedParser<'_>, seeds_dir: &Path, files: &[SeedFile]) -> Vec<Parsed> {
-    on_every_core(files, |f| read_and_parse(parser, seeds_dir, f))
-}
-
-/// `items.iter().map(work).collect()`, with the items split in one run per
-/// core. Seed files are many and independent, and parsing them is the
-/// biggest part of a build.
-pub(crate) fn on_every_core<T: Sync, R: Send>(
-    items: &[T],
-    work: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    // Small folders are not worth a thread.
-    let chunk = items.len().div_ceil(threads).max(64);
-    if items.len() <= chunk {
-        return items.iter().map(work).collect();
-    }
-    let work = &work;
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(work).collect::<Vec<_>>()))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().expect("a seed parser panicked"))
-            .collect()
-    })
+    cores::in_shares(files, |f| read_and_parse(parser, seeds_dir, f))
 }
 
 fn read_and_parse(parser: &SeedParser<'_>, seeds_dir: &Path, file: &SeedFile) -> Parsed {
