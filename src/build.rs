@@ -50,6 +50,16 @@ impl Built {
     }
 }
 
+impl std::fmt::Display for Built {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "built {} articles into {} documents ({} files)",
+            self.articles, self.documents, self.files
+        )
+    }
+}
+
 /// A listing document being written.
 struct Open {
     listing: Listing,

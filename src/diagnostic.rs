@@ -65,3 +65,22 @@ impl fmt::Display for Diagnostic {
         }
     }
 }
+
+/// Prints every diagnostic on standard error, one per line, in the
+/// `seeds/PATH:LINE: message` form editors and CI logs link to.
+pub fn print(diagnostics: &[Diagnostic]) {
+    for diagnostic in diagnostics {
+        eprintln!("{diagnostic}");
+    }
+}
+
+/// Logs every diagnostic (a running server has a log, not a terminal).
+pub fn log(diagnostics: &[Diagnostic]) {
+    for diagnostic in diagnostics {
+        if diagnostic.is_error() {
+            tracing::warn!("rejected: {diagnostic}");
+        } else {
+            tracing::warn!("{diagnostic}");
+        }
+    }
+}

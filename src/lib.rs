@@ -21,6 +21,7 @@
 
 pub mod build;
 pub mod catalog;
+pub mod check;
 pub mod config;
 mod cores;
 pub mod diagnostic;
@@ -33,7 +34,7 @@ pub mod model;
 pub mod publish;
 pub mod reload;
 pub mod render;
+pub mod serve;
 pub mod topics;
-pub mod validate;
 pub mod write;
 pub mod xml;

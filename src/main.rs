@@ -8,9 +8,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser as _;
-use tidings::catalog::Compression;
 use tidings::config::Config;
-use tidings::{build, publish, validate};
+use tidings::{build, check, diagnostic, serve};
 
 use cli::{Cli, Command};
 
@@ -35,13 +34,13 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = Config::from_file(&cli.config)?;
-    match cli.command {
+    let failed = match cli.command {
         Command::Serve { listen } => {
             let listen = listen.unwrap_or_else(|| config.http.listen.clone());
-            tidings::http::runtime()
+            serve::runtime()
                 .context("cannot start the async runtime")?
-                .block_on(tidings::http::run(config, cli.config, cli.seeds, listen))?;
-            Ok(ExitCode::SUCCESS)
+                .block_on(serve::run(config, cli.config, cli.seeds, listen))?;
+            false
         }
         Command::Build {
             out,
@@ -56,51 +55,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let started = std::time::Instant::now();
             let built = build::build(&config, &cli.seeds, &out, compression.into())?;
-            for diagnostic in &built.diagnostics {
-                eprintln!("{diagnostic}");
-            }
-            let rejected = built.rejected().count();
+            diagnostic::print(&built.diagnostics);
             eprintln!(
-                "built {} articles into {} documents ({} files) in {}: {:.1?}",
-                built.articles,
-                built.documents,
-                built.files,
+                "{built} into {} in {:.1?}",
                 out.display(),
                 started.elapsed()
             );
+            let rejected = built.rejected().count();
             if rejected > 0 && !allow_rejected {
                 eprintln!(
                     "{rejected} seed file(s) rejected; fix them, or pass --allow-rejected to publish without them"
                 );
-                return Ok(ExitCode::from(1));
             }
-            Ok(ExitCode::SUCCESS)
+            rejected > 0 && !allow_rejected
         }
         Command::Check => {
-            // Compressed variants are the same bytes by construction; checking
-            // reads the identity documents only.
-            let catalog = publish::publish(&config, &cli.seeds, 1, Compression::Off)?;
-            for diagnostic in &catalog.diagnostics {
-                eprintln!("{diagnostic}");
-            }
-            let invalid = validate::validate(&catalog);
-            for problem in &invalid {
+            let checked = check::check(&config, &cli.seeds)?;
+            diagnostic::print(&checked.catalog.diagnostics);
+            for problem in &checked.invalid {
                 eprintln!("{problem}");
             }
-            let rejected = catalog.rejected().count();
-            let warnings = catalog.diagnostics.len() - rejected;
-            eprintln!(
-                "checked {}: {} articles published, {rejected} file(s) rejected, {warnings} warning(s), {} document(s), {} invalid",
-                cli.seeds.display(),
-                catalog.articles,
-                catalog.len(),
-                invalid.len()
-            );
-            Ok(if rejected > 0 || !invalid.is_empty() {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
+            eprintln!("checked {}: {checked}", cli.seeds.display());
+            checked.failed()
         }
-    }
+    };
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

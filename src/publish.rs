@@ -34,20 +34,14 @@ pub fn publish(
 ) -> Result<Catalog> {
     let mut index = SeedIndex::new(seeds_dir.to_path_buf());
     index.rescan(config)?;
-    Ok(assemble_index(
-        config,
-        &mut index,
-        generation,
-        None,
-        compression,
-    ))
+    Ok(catalog(config, &mut index, generation, None, compression))
 }
 
 /// Renders the catalog of an index: takes the articles some document shows
 /// from the index's running selection, has the index load their bodies,
 /// then renders (see [`assemble`]). Nothing here visits every article, so a
 /// reload costs what the feeds show, not what the archive holds.
-pub fn assemble_index(
+pub fn catalog(
     config: &Config,
     index: &mut SeedIndex,
     generation: u64,

@@ -1,6 +1,7 @@
-//! `tidings serve`: every document of the catalog over HTTP, with the
+//! The HTTP outlet: every document of a catalog over HTTP, with the
 //! validators, caching headers and precompressed variants feed readers and
-//! caches need.
+//! caches need. It answers from whatever catalog its [`State`] holds; the
+//! `serve` command wires it to the reloader that swaps catalogs in.
 //!
 //! A request is a lookup: the exact request path (not percent-decoded, no
 //! dot segments removed, query ignored) in the current catalog, then
@@ -27,10 +28,8 @@ mod snapshot;
 mod stop;
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::extract::Request;
@@ -47,17 +46,14 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::catalog::{Catalog, Encoding};
-use crate::config::{Config, Http};
-use crate::reload::{self, Reloader};
+use crate::config::Http;
+use crate::reload::{Outlet, ReloadStatus};
 use conditional::Outcome;
 use snapshot::{Prepared, Snapshot};
-use stop::Stop;
+pub use stop::Stop;
 
 /// The health endpoint; not a document of the catalog.
 pub const HEALTH_PATH: &str = "/healthz";
-
-/// How long in-flight requests may take after SIGINT or SIGTERM.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 const ALLOWED: HeaderValue = HeaderValue::from_static("GET, HEAD");
@@ -86,16 +82,6 @@ struct Shared {
     reload: Mutex<ReloadStatus>,
 }
 
-/// The outcome of the latest reloads, as `/healthz` shows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ReloadStatus {
-    /// When the catalog being served was built (RFC 3339, server clock).
-    pub last_reload: Option<String>,
-    /// Why the latest reload failed, until one succeeds (a broken config
-    /// keeps the previous catalog serving).
-    pub last_error: Option<String>,
-}
-
 impl State {
     /// Serves `catalog` with the `Cache-Control` of `http`.
     pub fn new(catalog: Catalog, http: &Http) -> Self {
@@ -112,7 +98,7 @@ impl State {
     /// Replaces the catalog at once, keeping the `Cache-Control` setting.
     /// Header values are prepared here, before the swap, not per request.
     /// Validators are the catalog's as they are: build it with the catalog
-    /// it replaces ([`State::catalog`]) as `publish::assemble`'s `previous`,
+    /// it replaces ([`State::catalog`]) as [`crate::publish::catalog`]'s `previous`,
     /// so that `Last-Modified` moves forward with every change of bytes.
     pub fn swap(&self, catalog: Catalog) {
         self.replace(catalog, None);
@@ -210,15 +196,30 @@ impl State {
     }
 }
 
+/// The reloader swaps into the server through this, and nothing else.
+impl Outlet for State {
+    fn served(&self) -> Arc<Catalog> {
+        self.catalog()
+    }
+
+    fn swap_in(&self, catalog: Catalog, http: Option<&Http>) {
+        self.replace(catalog, http.map(cache_control));
+    }
+
+    fn report(&self, status: ReloadStatus) {
+        self.report_reload(status);
+    }
+}
+
 /// The body of every response: whole, in memory (a document variant's
 /// `Bytes`, a short text, or nothing), so sending it allocates nothing.
 pub type Body = Full<Bytes>;
 
 /// The service as an axum [`Router`], for tests (through
 /// `tower::ServiceExt::oneshot`) and for embedding: every path of the
-/// catalog plus [`HEALTH_PATH`]. It answers exactly what [`run`] answers
-/// (both call the same function); [`run`] serves it through hyper directly,
-/// without the router's per-request cost.
+/// catalog plus [`HEALTH_PATH`]. It answers exactly what [`serve`] answers
+/// (both call the same function); [`serve`] serves it through hyper
+/// directly, without the router's per-request cost.
 pub fn router(state: State) -> Router {
     Router::new().fallback(move |request: Request| {
         let state = state.clone();
@@ -344,117 +345,14 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
     response
 }
 
-/// Why `tidings serve` stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    /// The listen address could not be bound (taken, privileged, not ours,
-    /// not an address).
-    #[error("cannot listen on {address}: {reason}; pass --listen or set [http] listen")]
-    Listen { address: String, reason: String },
-    /// The first catalog could not be published (config or seeds folder).
-    #[error(transparent)]
-    Publish(#[from] crate::error::Error),
-    /// The seeds folder or the config file cannot be watched for changes.
-    #[error("cannot watch the seeds folder and config file for changes: {0}")]
-    Watch(String),
-    /// The server failed while running.
-    #[error("the HTTP server failed: {0}")]
-    Serve(std::io::Error),
-}
-
-/// Binds `listen`, publishes the first catalog (generation 1) from
-/// `seeds_dir`, and serves it until SIGINT or SIGTERM, then lets requests
-/// in flight finish (for at most ten seconds).
-///
-/// The port is bound before publishing, so a taken port fails at once;
-/// connections that arrive while the catalog is built wait in the backlog.
-pub async fn run(
-    config: Config,
-    config_path: PathBuf,
-    seeds_dir: PathBuf,
-    listen: String,
-) -> Result<(), ServeError> {
-    let listener = TcpListener::bind(&listen)
-        .await
-        .map_err(|error| ServeError::Listen {
-            reason: describe_bind_error(&error),
-            address: listen.clone(),
-        })?;
-    let address: SocketAddr = listener.local_addr().map_err(ServeError::Serve)?;
-
-    let started = Instant::now();
-    tracing::info!(
-        config = %config_path.display(),
-        seeds = %seeds_dir.display(),
-        "publishing"
-    );
-    let reloader = Reloader::start(config, config_path, seeds_dir)?;
-    let state = reloader.state();
-    let catalog = state.catalog();
-    for diagnostic in &catalog.diagnostics {
-        if diagnostic.is_error() {
-            tracing::warn!("rejected: {diagnostic}");
-        } else {
-            tracing::warn!("{diagnostic}");
-        }
-    }
-    let summary = format!(
-        "generation {}, documents: {}, articles: {}, rejected: {}, published in {:.0?}",
-        catalog.generation,
-        catalog.len(),
-        catalog.articles,
-        catalog.rejected().count(),
-        started.elapsed()
-    );
-    drop(catalog);
-    let _watch = reload::watch(reloader).map_err(|error| ServeError::Watch(error.to_string()))?;
-    tracing::info!("listening on http://{address} ({summary})");
-
-    let stop = Stop::new();
-    let signal = Arc::clone(&stop);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        signal.stop();
-    });
-    let deadline = stop.stopped();
-    tokio::select! {
-        () = serve(listener, state, stop) => {}
-        () = async move {
-            deadline.await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => tracing::warn!("requests still running {SHUTDOWN_GRACE:?} after the signal; stopping anyway"),
-    }
-    tracing::info!("stopped");
-    Ok(())
-}
-
-/// The runtime for [`run`], sized by the CPUs this process may use
-/// (`available_parallelism` follows `taskset` and cgroup quotas): with one
-/// CPU, a single-threaded runtime, since worker threads could only take
-/// turns on that CPU, and a multi-threaded scheduler's work stealing,
-/// atomics and cross-thread wake-ups would be pure overhead; with more, a
-/// worker thread per CPU. Catalog rebuilds run on their own thread either
-/// way (see [`reload`]).
-pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
-    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let mut builder = if cpus == 1 {
-        tokio::runtime::Builder::new_current_thread()
-    } else {
-        let mut builder = tokio::runtime::Builder::new_multi_thread();
-        builder.worker_threads(cpus);
-        builder
-    };
-    builder.enable_all().build()
-}
-
-/// Accepts connections until `stop` is switched, then closes idle
-/// connections, lets requests in flight finish and returns once every
-/// connection is closed.
+/// Answers connections on `listener` from `state` until `stop` is
+/// switched, then closes idle connections, lets requests in flight finish
+/// and returns once every connection is closed.
 ///
 /// Each connection is served by hyper's HTTP/1 connection with
 /// [`State::respond`] as a plain function: no router, no tower layers, no
 /// boxed futures or bodies per request.
-async fn serve(listener: TcpListener, state: State, stop: Arc<Stop>) {
+pub async fn serve(listener: TcpListener, state: State, stop: Arc<Stop>) {
     let mut http = hyper::server::conn::http1::Builder::new();
     // Keep-alive and a 304 of a few hundred bytes as one write: these are
     // hyper's defaults, named here because the benchmarks depend on them.
@@ -522,44 +420,4 @@ async fn accept_failed(error: &std::io::Error) {
     }
     tracing::error!("accept failed: {error}; retrying in 1 s");
     tokio::time::sleep(Duration::from_secs(1)).await;
-}
-
-fn describe_bind_error(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::AddrInUse => "address already in use".into(),
-        std::io::ErrorKind::AddrNotAvailable => "address not available on this machine".into(),
-        std::io::ErrorKind::PermissionDenied => {
-            "permission denied (ports below 1024 need privileges)".into()
-        }
-        _ => error.to_string(),
-    }
-}
-
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!("cannot listen for SIGINT: {error}");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                terminate.recv().await;
-            }
-            Err(error) => {
-                tracing::error!("cannot listen for SIGTERM: {error}");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("SIGINT: shutting down"),
-        () = terminate => tracing::info!("SIGTERM: shutting down"),
-    }
 }

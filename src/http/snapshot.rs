@@ -85,7 +85,7 @@ fn variant_index(encoding: Encoding) -> usize {
 impl Snapshot {
     /// Prepares `catalog`. Dates are the catalog's: keeping `Last-Modified`
     /// moving forward with the ETag across reloads is the pipeline's job
-    /// (`publish::assemble` with the previous catalog), so that the server,
+    /// ([`crate::publish::catalog`] with the previous catalog), so that the server,
     /// `/healthz` and the static build agree.
     pub fn new(catalog: Arc<Catalog>, cache_control: HeaderValue) -> Self {
         let documents = catalog

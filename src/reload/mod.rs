@@ -10,7 +10,7 @@
 //! - Rebuilds run on one dedicated thread, never on a request. Only changed
 //!   files are read and parsed again ([`SeedIndex`]); unchanged documents
 //!   keep their bytes, compressed variants and validators, changed ones get
-//!   a Last-Modified later than before (see `publish::assemble`).
+//!   a Last-Modified later than before (see [`publish::catalog`]).
 //! - The new catalog replaces the old one in one atomic swap, so a response
 //!   never mixes two generations.
 //! - The new catalog goes live as soon as its changed documents have their
@@ -24,18 +24,16 @@
 //!   editors' new articles still go live while the operator fixes it.
 
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use notify::{RecursiveMode, Watcher as _};
 
-use crate::catalog::Compression;
-use crate::config::Config;
+use crate::catalog::{Catalog, Compression};
+use crate::config::{Config, Http};
 use crate::error::Result;
-use crate::http::{ReloadStatus, State};
-use crate::publish;
-
 use crate::index::SeedIndex;
+use crate::publish;
 
 /// A batch of events closes after this long without another.
 pub const QUIET: Duration = Duration::from_millis(50);
@@ -54,29 +52,61 @@ pub enum Trigger {
     Everything,
 }
 
+/// Where a reloader puts the catalogs it builds: whatever serves them (the
+/// HTTP server's state, in `tidings serve`). The reloader knows nothing
+/// else of it.
+pub trait Outlet: Send + 'static {
+    /// The catalog being served: the `previous` of the next build, so that
+    /// validators only move forward.
+    fn served(&self) -> Arc<Catalog>;
+    /// Replaces the served catalog at once, and with `http` the caching
+    /// settings too (after a config change).
+    fn swap_in(&self, catalog: Catalog, http: Option<&Http>);
+    /// Records the outcome of the latest reloads, for health checks.
+    fn report(&self, status: ReloadStatus);
+}
+
+/// The outcome of the latest reloads, as `/healthz` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReloadStatus {
+    /// When the catalog being served was built (RFC 3339, server clock).
+    pub last_reload: Option<String>,
+    /// Why the latest reload failed, until one succeeds (a broken config
+    /// keeps the previous catalog serving).
+    pub last_error: Option<String>,
+}
+
 /// The state of a live site: its config, its parsed seeds and where to
 /// swap new catalogs in.
 #[derive(Debug)]
-pub struct Reloader {
+pub struct Reloader<O> {
     config_path: PathBuf,
     /// The last config that read and validated.
     config: Config,
     /// Why the config file on disk is not the one in use, until it reads.
     config_error: Option<String>,
     index: SeedIndex,
-    state: State,
+    outlet: O,
+    /// When the served catalog was built.
+    last_reload: String,
 }
 
-impl Reloader {
-    /// Reads every seed and builds the first catalog (generation 1), ready
-    /// to serve from [`Reloader::state`].
-    pub fn start(config: Config, config_path: PathBuf, seeds_dir: PathBuf) -> Result<Self> {
+impl<O: Outlet> Reloader<O> {
+    /// Reads every seed, builds the first catalog (generation 1) and hands
+    /// it to the outlet that `open` makes of it.
+    pub fn start(
+        config: Config,
+        config_path: PathBuf,
+        seeds_dir: PathBuf,
+        open: impl FnOnce(Catalog, &Config) -> O,
+    ) -> Result<Self> {
         let mut index = SeedIndex::new(seeds_dir);
         index.rescan(&config)?;
-        let catalog = publish::assemble_index(&config, &mut index, 1, None, Compression::On);
-        let state = State::new(catalog, &config.http);
-        state.report_reload(ReloadStatus {
-            last_reload: Some(now()),
+        let catalog = publish::catalog(&config, &mut index, 1, None, Compression::On);
+        let outlet = open(catalog, &config);
+        let last_reload = now();
+        outlet.report(ReloadStatus {
+            last_reload: Some(last_reload.clone()),
             last_error: None,
         });
         Ok(Self {
@@ -84,13 +114,14 @@ impl Reloader {
             config,
             config_error: None,
             index,
-            state,
+            outlet,
+            last_reload,
         })
     }
 
-    /// What the server answers from; every reload swaps its catalog.
-    pub fn state(&self) -> State {
-        self.state.clone()
+    /// What the catalogs are swapped into.
+    pub fn outlet(&self) -> &O {
+        &self.outlet
     }
 
     /// Applies one batch of triggers: re-reads the config if asked, refreshes
@@ -141,12 +172,12 @@ impl Reloader {
             }
         };
 
-        let previous = self.state.catalog();
+        let previous = self.outlet.served();
         let mut generation = previous.generation;
         if changed > 0 || config_changed {
             // New content goes live with its gzip variants; brotli follows
             // right after (see `Compression::GzipFirst`).
-            let catalog = publish::assemble_index(
+            let catalog = publish::catalog(
                 &self.config,
                 &mut self.index,
                 previous.generation + 1,
@@ -158,11 +189,8 @@ impl Reloader {
             }
             generation = catalog.generation;
             let (articles, documents) = (catalog.articles, catalog.len());
-            if config_changed {
-                self.state.swap_with(catalog, &self.config.http);
-            } else {
-                self.state.swap(catalog);
-            }
+            self.outlet
+                .swap_in(catalog, config_changed.then_some(&self.config.http));
             tracing::info!(
                 generation,
                 changed_files = changed,
@@ -171,20 +199,18 @@ impl Reloader {
                 "reloaded in {:.1?}",
                 started.elapsed()
             );
-            if let Some(whole) = self.state.catalog().with_brotli() {
-                self.state.swap(whole);
+            if let Some(whole) = self.outlet.served().with_brotli() {
+                self.outlet.swap_in(whole, None);
                 tracing::debug!(generation, "brotli variants in {:.1?}", started.elapsed());
             }
         }
-        let status = ReloadStatus {
-            last_reload: if changed > 0 || config_changed {
-                Some(now())
-            } else {
-                self.state.reload_status().last_reload
-            },
+        if changed > 0 || config_changed {
+            self.last_reload = now();
+        }
+        self.outlet.report(ReloadStatus {
+            last_reload: Some(self.last_reload.clone()),
             last_error,
-        };
-        self.state.report_reload(status);
+        });
         generation
     }
 }
@@ -192,7 +218,7 @@ impl Reloader {
 /// Watches the seeds folder and the config file and runs reloads on a
 /// dedicated thread until the returned [`Watch`] is dropped. SIGHUP (on
 /// Unix, inside a Tokio runtime) forces a full reload.
-pub fn watch(mut reloader: Reloader) -> notify::Result<Watch> {
+pub fn watch<O: Outlet>(mut reloader: Reloader<O>) -> notify::Result<Watch> {
     let (sender, receiver) = mpsc::channel::<Trigger>();
 
     let config_path = reloader.config_path.clone();

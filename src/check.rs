@@ -1,12 +1,57 @@
-//! Reading our own output back, for `tidings check`.
+//! `tidings check`: publish everything as the server would, then read our
+//! own output back.
 //!
 //! Every XML document must be well-formed, RSS and Atom must parse with the
 //! same crates that wrote them, and JSON Feed must be JSON with the 1.1
 //! version string. A problem here is a bug in tidings, not in a seed, so it
 //! is reported by document path.
 
-use crate::catalog::Catalog;
+use std::path::Path;
+
+use crate::catalog::{Catalog, Compression};
+use crate::config::Config;
+use crate::error::Result;
 use crate::layout::{self, Format};
+use crate::publish;
+
+/// What a check found.
+#[derive(Debug)]
+pub struct Checked {
+    /// The catalog the server would serve (its diagnostics included).
+    pub catalog: Catalog,
+    /// Documents that do not read back, one line each.
+    pub invalid: Vec<String>,
+}
+
+impl Checked {
+    /// Whether some seed was rejected or some document does not read back.
+    pub fn failed(&self) -> bool {
+        self.catalog.rejected().next().is_some() || !self.invalid.is_empty()
+    }
+}
+
+impl std::fmt::Display for Checked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rejected = self.catalog.rejected().count();
+        let warnings = self.catalog.diagnostics.len() - rejected;
+        write!(
+            f,
+            "{} articles published, {rejected} file(s) rejected, {warnings} warning(s), {} document(s), {} invalid",
+            self.catalog.articles,
+            self.catalog.len(),
+            self.invalid.len()
+        )
+    }
+}
+
+/// Publishes `seeds_dir` the way `serve` does and reads every document back.
+pub fn check(config: &Config, seeds_dir: &Path) -> Result<Checked> {
+    // Compressed variants are the same bytes by construction; checking
+    // reads the identity documents only.
+    let catalog = publish::publish(config, seeds_dir, 1, Compression::Off)?;
+    let invalid = validate(&catalog);
+    Ok(Checked { catalog, invalid })
+}
 
 /// Problems found, one line each (`/feeds/x.atom: what is wrong`); empty
 /// when every document reads back cleanly.

@@ -1,0 +1,163 @@
+//! `tidings serve`, wired: bind the port, publish the first catalog, hand
+//! it to the HTTP server, start the reloader that swaps new catalogs in,
+//! and stop cleanly on SIGINT or SIGTERM.
+//!
+//! This is the one module that knows every part of a running server; the
+//! parts know nothing of each other beyond the small interface between
+//! them: [`http`] answers requests from whatever catalog its
+//! [`State`](http::State) holds, and [`reload`] swaps catalogs into any
+//! [`reload::Outlet`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::diagnostic;
+use crate::http::{self, Stop};
+use crate::reload::{self, Reloader};
+
+/// How long in-flight requests may take after SIGINT or SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Why `tidings serve` stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The listen address could not be bound (taken, privileged, not ours,
+    /// not an address).
+    #[error("cannot listen on {address}: {reason}; pass --listen or set [http] listen")]
+    Listen { address: String, reason: String },
+    /// The first catalog could not be published (config or seeds folder).
+    #[error(transparent)]
+    Publish(#[from] crate::error::Error),
+    /// The seeds folder or the config file cannot be watched for changes.
+    #[error("cannot watch the seeds folder and config file for changes: {0}")]
+    Watch(String),
+    /// The server failed while running.
+    #[error("the HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Binds `listen`, publishes the first catalog (generation 1) from
+/// `seeds_dir`, and serves it until SIGINT or SIGTERM, then lets requests
+/// in flight finish (for at most ten seconds).
+///
+/// The port is bound before publishing, so a taken port fails at once;
+/// connections that arrive while the catalog is built wait in the backlog.
+pub async fn run(
+    config: Config,
+    config_path: PathBuf,
+    seeds_dir: PathBuf,
+    listen: String,
+) -> Result<(), ServeError> {
+    let listener = TcpListener::bind(&listen)
+        .await
+        .map_err(|error| ServeError::Listen {
+            reason: describe_bind_error(&error),
+            address: listen.clone(),
+        })?;
+    let address: SocketAddr = listener.local_addr().map_err(ServeError::Serve)?;
+
+    let started = Instant::now();
+    tracing::info!(
+        config = %config_path.display(),
+        seeds = %seeds_dir.display(),
+        "publishing"
+    );
+    let reloader = Reloader::start(config, config_path, seeds_dir, |catalog, config| {
+        http::State::new(catalog, &config.http)
+    })?;
+    let state = reloader.outlet().clone();
+    let catalog = state.catalog();
+    diagnostic::log(&catalog.diagnostics);
+    let summary = format!(
+        "generation {}, documents: {}, articles: {}, rejected: {}, published in {:.0?}",
+        catalog.generation,
+        catalog.len(),
+        catalog.articles,
+        catalog.rejected().count(),
+        started.elapsed()
+    );
+    drop(catalog);
+    let _watch = reload::watch(reloader).map_err(|error| ServeError::Watch(error.to_string()))?;
+    tracing::info!("listening on http://{address} ({summary})");
+
+    let stop = Stop::new();
+    let signal = Arc::clone(&stop);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        signal.stop();
+    });
+    let deadline = stop.stopped();
+    tokio::select! {
+        () = http::serve(listener, state, stop) => {}
+        () = async move {
+            deadline.await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!("requests still running {SHUTDOWN_GRACE:?} after the signal; stopping anyway"),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The runtime for [`run`], sized by the CPUs this process may use
+/// (`available_parallelism` follows `taskset` and cgroup quotas): with one
+/// CPU, a single-threaded runtime, since worker threads could only take
+/// turns on that CPU, and a multi-threaded scheduler's work stealing,
+/// atomics and cross-thread wake-ups would be pure overhead; with more, a
+/// worker thread per CPU. Catalog rebuilds run on their own thread either
+/// way (see [`reload`]).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let mut builder = if cpus == 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(cpus);
+        builder
+    };
+    builder.enable_all().build()
+}
+
+fn describe_bind_error(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => "address already in use".into(),
+        std::io::ErrorKind::AddrNotAvailable => "address not available on this machine".into(),
+        std::io::ErrorKind::PermissionDenied => {
+            "permission denied (ports below 1024 need privileges)".into()
+        }
+        _ => error.to_string(),
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for SIGINT: {error}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(error) => {
+                tracing::error!("cannot listen for SIGTERM: {error}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
+}
