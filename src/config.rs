@@ -254,7 +254,7 @@ impl Config {
                 return Err(at(offset, format!("topic slug `{slug}` is defined twice")));
             }
             for phrase in t.keywords.iter().chain(&t.exclude) {
-                if crate::topics::words(phrase).is_empty() {
+                if crate::words::words(phrase).is_empty() {
                     return Err(at(
                         offset,
                         format!("topic `{slug}` has a keyword or exclude `{phrase}` without any word in it"),

@@ -36,5 +36,6 @@ pub mod reload;
 pub mod render;
 pub mod serve;
 pub mod topics;
+pub mod words;
 pub mod write;
 pub mod xml;
