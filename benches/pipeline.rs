@@ -9,10 +9,12 @@ use std::path::Path;
 use divan::{black_box, Bencher};
 use tidings::catalog::{Compression, Document};
 use tidings::config::Config;
+use tidings::index::SeedIndex;
 use tidings::ingest::SeedParser;
 use tidings::model::Article;
-use tidings::publish::{self, site_view};
+use tidings::publish;
 use tidings::render;
+use tidings::select::site_view;
 
 const SAMPLE: &str = include_str!("../seeds/000_ac2916338c6b5aee.txt");
 const CONFIG: &str = include_str!("../config/tidings.toml");
@@ -107,27 +109,54 @@ fn render_json(bencher: Bencher, entries: usize) {
     bencher.bench(|| render::json::render_json(black_box(&site.feeds[0])));
 }
 
-/// The whole catalog of 10,000 articles at 50 entries per feed, from parsed
-/// articles: sorting, classifying, rendering every document, and with
-/// compression also gzip and brotli of each.
+/// The catalog of a seeds folder of 10,000 articles at 50 entries per
+/// feed, as `serve` makes it at start-up: reading, parsing and classifying
+/// every seed, ranking, rendering every document, and with compression also
+/// gzip and brotli of each.
 #[divan::bench(args = [false, true], sample_count = 10)]
-fn assemble_catalog_10k_articles(bencher: Bencher, compress: bool) {
+fn publish_catalog_10k_articles(bencher: Bencher, compress: bool) {
     let config = config(50);
-    let articles = articles(10_000, &config);
+    let seeds = tempfile::tempdir().unwrap();
+    for i in 0..10_000 {
+        std::fs::write(seeds.path().join(format!("{i}.txt")), seed(i)).unwrap();
+    }
     let compression = if compress {
         Compression::On
     } else {
         Compression::Off
     };
-    bencher.bench(|| {
-        publish::assemble(
-            &config,
-            black_box(&articles),
-            Vec::new(),
-            1,
-            None,
-            compression,
+    bencher.bench(|| publish::publish(&config, black_box(seeds.path()), 1, compression));
+}
+
+/// A reload after a one-file edit at 10,000 articles: the index reads the
+/// one file again, and the catalog is made with the previous one.
+#[divan::bench(sample_count = 10)]
+fn reload_one_edit_10k_articles(bencher: Bencher) {
+    let config = config(50);
+    let seeds = tempfile::tempdir().unwrap();
+    for i in 0..10_000 {
+        std::fs::write(seeds.path().join(format!("{i}.txt")), seed(i)).unwrap();
+    }
+    let mut index = SeedIndex::new(seeds.path().to_path_buf());
+    index.rescan(&config).unwrap();
+    let mut previous = publish::catalog(&config, &mut index, 1, None, Compression::On);
+    let edited = seeds.path().join("7.txt");
+    let mut round = 0;
+    bencher.bench_local(|| {
+        round += 1;
+        std::fs::write(
+            &edited,
+            seed(7).replace("Friday", &format!("Friday {round}")),
         )
+        .unwrap();
+        index.refresh(&config, std::slice::from_ref(&edited));
+        previous = publish::catalog(
+            &config,
+            &mut index,
+            previous.generation + 1,
+            Some(&previous),
+            Compression::GzipFirst,
+        );
     });
 }
 

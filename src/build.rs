@@ -1,30 +1,29 @@
-//! The static build: the pipeline streamed into files.
+//! `tidings build`: the plan of documents streamed into files.
 //!
 //! The server keeps the whole catalog in memory; a build has no need to, and
 //! an archive with every entry in every feed would not fit. So here the seeds
 //! are indexed keeping only what choosing the entries needs (id, path,
-//! dates, topics), every document of the layout is opened, and the articles
-//! the documents show are read again newest first, a chunk at a time on
-//! every core. Each article's entry texts are rendered once, appended to
-//! every open document that lists it, and dropped. Memory follows the chunk,
-//! not the archive or the largest feed. The bytes are the catalog's: both
-//! put the same frames and entry texts together.
+//! dates, topics), every listing document of the [`plan`] is opened with its
+//! frame, and the articles the documents show are read again newest first,
+//! a chunk at a time on every core. Each article's entry texts are rendered
+//! once, appended to every open document that lists it, and dropped. Memory
+//! follows the chunk, not the archive or the largest feed. The bytes are the
+//! catalog's: both put the same plan, frames and entry texts together.
 
-use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::catalog::Compression;
-use crate::config::{Config, ALL_SLUG};
+use crate::config::Config;
 use crate::cores;
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::index::SeedIndex;
 use crate::ingest::{self, SeedParser};
-use crate::layout::{self, Format};
-use crate::publish;
+use crate::model::ArticleHead;
+use crate::plan::{self, Content};
 use crate::render::{self, Entry, EntryTexts, Frame, Listing};
-use crate::write::{self, DocumentFile, HeaderRule};
+use crate::select;
+use crate::write::{self, DocumentFile};
 
 /// Articles rendered between two rounds of writing: enough to keep both
 /// cores busy, few enough that their texts take little memory.
@@ -70,8 +69,8 @@ struct Open {
     written: usize,
 }
 
-/// Reads `seeds_dir` and writes every document of the URL layout under
-/// `out`, with `_headers`.
+/// Reads `seeds_dir` and writes every document of the plan under `out`,
+/// with `_headers`.
 pub fn build(
     config: &Config,
     seeds_dir: &Path,
@@ -82,49 +81,49 @@ pub fn build(
     index.rescan(config)?;
     let (shown, selection) = index.selection(config);
     let mut diagnostics = index.diagnostics();
-    let site = publish::view(config, &shown, &selection, |position| {
-        Cow::Borrowed(shown[position].topic_indexes())
-    });
+    // Frames need only the heads; whole articles are read chunk by chunk.
+    let site = select::view(
+        config,
+        &selection,
+        |position| shown[position].head(),
+        |position| Some(shown[position].head()),
+        |position| std::borrow::Cow::Borrowed(shown[position].topic_indexes()),
+    );
+    let planned = plan::plan(&site);
 
-    let mut rules = Vec::new();
+    let mut files = 0;
     let mut open = Vec::new();
-    for (position, feed) in site.feeds.iter().enumerate() {
-        let page = if feed.slug == ALL_SLUG {
-            Listing::Home
-        } else {
-            Listing::TopicPage
-        };
-        for listing in Format::ALL.map(Listing::Feed).into_iter().chain([page]) {
-            let path = publish::listing_path(listing, feed);
-            let updated = publish::listing_updated(listing, &site, feed);
-            let frame = listing.frame(&site, feed);
-            let mut file = DocumentFile::create(out, &path, compression, updated)?;
-            file.push(&frame.head)?;
-            rules.push(HeaderRule {
-                path,
-                content_type: publish::listing_content_type(listing),
-                cross_origin: matches!(listing, Listing::Feed(_)),
-            });
-            open.push(Open {
-                listing,
-                feed: position,
-                frame,
-                file,
-                written: 0,
-            });
+    for document in &planned {
+        match document.content {
+            Content::Listing { listing, feed } => {
+                let frame = listing.frame(&site, &site.feeds[feed]);
+                let mut file =
+                    DocumentFile::create(out, &document.path, compression, document.updated)?;
+                file.push(&frame.head)?;
+                open.push(Open {
+                    listing,
+                    feed,
+                    frame,
+                    file,
+                    written: 0,
+                });
+            }
+            Content::Opml => {
+                files += write::write_document(
+                    out,
+                    &document.path,
+                    &render::opml::render_opml(&site),
+                    compression,
+                    document.updated,
+                )?;
+            }
         }
     }
 
     // Every feed lists its entries newest first, so one pass over the shown
     // articles in that order meets each feed's entries in its own order.
-    let mut listed: BTreeMap<usize, &Entry<'_>> = BTreeMap::new();
-    for feed in &site.feeds {
-        for entry in &feed.entries {
-            listed.entry(entry.position).or_insert(entry);
-        }
-    }
-    let mut order: Vec<&Entry<'_>> = listed.into_values().collect();
-    order.sort_by(|a, b| publish::newest_first(a.article, b.article));
+    let mut order: Vec<&Entry<'_, ArticleHead>> = site.listed();
+    order.sort_by(|a, b| select::newest_first(a.article, b.article));
 
     // Cores render chunks of entries while one thread writes the previous
     // chunk, so the disk and the renderers wait for each other little.
@@ -158,7 +157,7 @@ pub fn build(
             let texts = cores::in_shares(chunk, |entry| {
                 let whole = index.read_whole(config, &parser, &shown[entry.position])?;
                 let entry = Entry {
-                    article: &whole,
+                    article: &*whole,
                     position: entry.position,
                     categories: entry.categories.clone(),
                 };
@@ -183,37 +182,22 @@ pub fn build(
         writer.join().expect("the writer does not panic")
     })?;
 
-    let mut files = 0;
-    let documents = open.len() + 1;
     for document in open {
         let mut file = document.file;
         file.push(&document.frame.tail)?;
         files += file.finish()?;
     }
-    let site_updated = site.feeds[0].updated.to_utc();
-    files += write::write_document(
-        out,
-        layout::OPML_PATH,
-        &render::opml::render_opml(&site),
-        compression,
-        site_updated,
-    )?;
-    rules.push(HeaderRule {
-        path: layout::OPML_PATH.to_string(),
-        content_type: layout::OPML_CONTENT_TYPE,
-        cross_origin: true,
-    });
     write::write_headers(
         out,
-        &rules,
+        &planned,
         &config.http.cache_control(),
-        Some(site_updated),
+        Some(site.feeds[0].updated.to_utc()),
     )?;
 
     ingest::sort_diagnostics(&mut diagnostics);
     Ok(Built {
         articles: selection.feeds[0].total,
-        documents,
+        documents: planned.len(),
         files: files + 1,
         diagnostics,
     })

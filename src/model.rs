@@ -40,6 +40,58 @@ pub struct Article {
     pub image: Option<String>,
 }
 
+impl Article {
+    /// What ranking needs of this article.
+    pub fn head(&self) -> ArticleHead {
+        ArticleHead {
+            id: self.id.clone(),
+            source: self.source.clone(),
+            published: self.published,
+            updated: self.updated,
+        }
+    }
+}
+
+/// What choosing a feed's entries needs of an article, and nothing else:
+/// the id (for duplicates), the source (for diagnostics and for reading the
+/// article again) and the dates (for the order). Where thousands of
+/// articles are ranked but few are shown, only this is kept of the rest;
+/// renderers take an [`Article`], so a head is never rendered by mistake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleHead {
+    pub id: ArticleId,
+    pub source: String,
+    pub published: DateTime<FixedOffset>,
+    pub updated: DateTime<FixedOffset>,
+}
+
+/// What settling duplicate ids by path needs of an article, whole or head.
+pub trait Identified {
+    fn id(&self) -> &ArticleId;
+    /// Path of the seed file under the seeds folder.
+    fn source(&self) -> &str;
+}
+
+impl Identified for Article {
+    fn id(&self) -> &ArticleId {
+        &self.id
+    }
+
+    fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+impl Identified for ArticleHead {
+    fn id(&self) -> &ArticleId {
+        &self.id
+    }
+
+    fn source(&self) -> &str {
+        &self.source
+    }
+}
+
 /// A link with its visible text. `url` is `None` for placeholders (`#`, empty
 /// or relative targets), which are published as plain text.
 #[derive(Debug, Clone, PartialEq, Eq)]

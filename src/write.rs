@@ -20,19 +20,10 @@ use filetime::FileTime;
 use crate::catalog::{self, Compression};
 use crate::error::{Error, Result};
 use crate::layout;
+use crate::plan::Planned;
 
 /// Name of the header rules file (Netlify and Cloudflare Pages syntax).
 pub const HEADERS_FILE: &str = "_headers";
-
-/// What the `_headers` file says about one document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeaderRule {
-    /// Path of the URL layout.
-    pub path: String,
-    pub content_type: &'static str,
-    /// Sent with `Access-Control-Allow-Origin: *`.
-    pub cross_origin: bool,
-}
 
 /// One document being written: its file and, with compression, its `.gz`
 /// and `.br` siblings, fed the same pieces in order.
@@ -174,18 +165,20 @@ pub fn write_document(
     file.finish()
 }
 
-/// Writes the `_headers` file for `rules`, dated like the newest document
+/// Writes the `_headers` file for the planned `documents`, dated like the newest document
 /// so that its time too depends on the content alone.
 pub fn write_headers(
     out: &Path,
-    rules: &[HeaderRule],
+    documents: &[Planned],
     cache_control: &str,
     newest: Option<DateTime<Utc>>,
 ) -> Result<()> {
     let path = out.join(HEADERS_FILE);
-    std::fs::write(&path, headers_file(rules, cache_control)).map_err(|source| Error::Write {
-        path: path.clone(),
-        source,
+    std::fs::write(&path, headers_file(documents, cache_control)).map_err(|source| {
+        Error::Write {
+            path: path.clone(),
+            source,
+        }
     })?;
     match newest {
         Some(newest) => set_mtime(&path, newest),
@@ -195,8 +188,8 @@ pub fn write_headers(
 
 /// The `_headers` rules: content type, caching and the headers the server
 /// sends, per path of the layout, in path order.
-pub fn headers_file(rules: &[HeaderRule], cache_control: &str) -> String {
-    let mut rules: Vec<&HeaderRule> = rules.iter().collect();
+pub fn headers_file(documents: &[Planned], cache_control: &str) -> String {
+    let mut rules: Vec<&Planned> = documents.iter().collect();
     rules.sort_by(|a, b| a.path.cmp(&b.path));
     let mut out = String::new();
     for rule in rules {

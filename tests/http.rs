@@ -14,7 +14,7 @@ use tidings::catalog::{Catalog, Document, Encoding};
 use tidings::config::{Config, Http};
 use tidings::diagnostic::Diagnostic;
 use tidings::http::{router, State};
-use tidings::layout::{self, Format};
+use tidings::{plan, select};
 use tower::ServiceExt as _;
 
 const CACHE_CONTROL: &str = "public, max-age=300, stale-while-revalidate=60, stale-if-error=86400";
@@ -34,32 +34,18 @@ fn when() -> DateTime<Utc> {
         .to_utc()
 }
 
-/// Every path of the layout for topics `all` and `ukraine`, with the
+/// Every document the site plans for topics `all` and `ukraine`, with the
 /// content type and CORS flag the pipeline gives it.
 fn layout() -> Vec<(String, &'static str, bool)> {
-    let mut paths = vec![
-        (
-            layout::HOME_PATH.to_string(),
-            layout::HTML_CONTENT_TYPE,
-            false,
-        ),
-        (
-            layout::OPML_PATH.to_string(),
-            layout::OPML_CONTENT_TYPE,
-            true,
-        ),
-        (
-            layout::topic_page_path("ukraine"),
-            layout::HTML_CONTENT_TYPE,
-            false,
-        ),
-    ];
-    for slug in ["all", "ukraine"] {
-        for format in Format::ALL {
-            paths.push((layout::feed_path(slug, format), format.content_type(), true));
-        }
-    }
-    paths
+    let config = Config::parse(
+        "[[topic]]\nslug = \"ukraine\"\nkeywords = [\"Ukraine\"]\n",
+        "config/tidings.toml".as_ref(),
+    )
+    .unwrap();
+    plan::plan(&select::site_view(&config, &[]))
+        .into_iter()
+        .map(|planned| (planned.path, planned.content_type, planned.cross_origin))
+        .collect()
 }
 
 fn catalog(generation: u64) -> Catalog {

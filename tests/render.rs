@@ -19,8 +19,8 @@ use quick_xml::NsReader;
 use tidings::config::Config;
 use tidings::layout::{self, Format};
 use tidings::model::{Article, ArticleId, Link};
-use tidings::publish::site_view;
 use tidings::render::{atom, html, json, opml, rss, FeedView, SiteView};
+use tidings::select::site_view;
 
 const CONFIG: &str = r#"
 [site]
@@ -1227,7 +1227,7 @@ fn an_empty_topic_renders_valid_documents() {
 #[test]
 fn a_site_without_articles_renders_valid_documents() {
     let config = config();
-    let site = site_view::<Article>(&config, &[]);
+    let site = site_view(&config, &[]);
     for view in &site.feeds {
         assert_empty_feed_is_valid(view);
     }

@@ -48,7 +48,6 @@ mod decode;
 mod markdown;
 mod text;
 
-use std::borrow::Borrow;
 use std::cell::RefCell;
 use std::fs;
 use std::io::{self, Read};
@@ -63,7 +62,7 @@ use crate::config::Config;
 use crate::cores;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
-use crate::model::{Article, ArticleId, Link};
+use crate::model::{Article, ArticleId, Identified, Link};
 
 /// What a seeds folder yields.
 #[derive(Debug)]
@@ -131,7 +130,7 @@ pub fn load(seeds_dir: &Path, config: &Config) -> Result<Ingested> {
     Ok(ingested)
 }
 
-impl<A: Borrow<Article>> Ingested<A> {
+impl<A: Identified> Ingested<A> {
     /// Combines per-file results (display path, article, diagnostics), in any
     /// order, into the published set: the first article by path wins an id,
     /// later ones get a warning; articles are sorted by path, diagnostics by
@@ -147,7 +146,7 @@ impl<A: Borrow<Article>> Ingested<A> {
         let mut losers: Vec<(usize, usize)> = Vec::new();
         for (index, (_, article, _)) in files.iter().enumerate() {
             if let Some(article) = article {
-                match owners.entry(&article.borrow().id) {
+                match owners.entry(article.id()) {
                     hashbrown::hash_map::Entry::Occupied(winner) => {
                         losers.push((index, *winner.get()));
                     }
@@ -162,10 +161,7 @@ impl<A: Borrow<Article>> Ingested<A> {
             .into_iter()
             .map(|(loser, winner)| {
                 published[loser] = false;
-                let id = files[winner]
-                    .1
-                    .as_ref()
-                    .map_or("", |a| a.borrow().id.as_str());
+                let id = files[winner].1.as_ref().map_or("", |a| a.id().as_str());
                 duplicate_warning(&files[loser].0, &files[winner].0, id)
             })
             .collect();
@@ -182,9 +178,7 @@ impl<A: Borrow<Article>> Ingested<A> {
             }
         }
         ingested.diagnostics.append(&mut warnings);
-        ingested
-            .articles
-            .sort_by(|a, b| a.borrow().source.cmp(&b.borrow().source));
+        ingested.articles.sort_by(|a, b| a.source().cmp(b.source()));
         sort_diagnostics(&mut ingested.diagnostics);
         ingested
     }

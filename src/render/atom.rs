@@ -30,12 +30,12 @@ pub fn render_atom(feed: &FeedView<'_>) -> String {
 }
 
 /// The document of `feed` around its entries.
-pub(super) fn frame(feed: &FeedView<'_>) -> Frame {
+pub(super) fn frame<A>(feed: &FeedView<'_, A>) -> Frame {
     Frame::around(write(&model(feed)), CLOSING)
 }
 
 /// The feed element of `feed` without entries.
-fn model(feed: &FeedView<'_>) -> Feed {
+fn model<A>(feed: &FeedView<'_, A>) -> Feed {
     let site = feed.site;
     let mut links = vec![
         link(
@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn spliced_feeds_are_what_the_crate_writes_for_the_whole_feed() {
         let (config, articles) = super::super::tests::fixture();
-        let site = crate::publish::site_view(&config, &articles);
+        let site = crate::select::site_view(&config, &articles);
         for feed in &site.feeds {
             let mut whole = model(feed);
             whole.set_entries(

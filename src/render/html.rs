@@ -40,7 +40,7 @@ pub fn render_home(site: &SiteView<'_>) -> String {
 }
 
 /// The home page around the entries of `all`.
-pub(super) fn home_frame(site: &SiteView<'_>) -> Frame {
+pub(super) fn home_frame<A>(site: &SiteView<'_, A>) -> Frame {
     let settings = site.site;
     let all = site.feeds.first();
     let mut out = String::with_capacity(4096);
@@ -99,7 +99,7 @@ pub fn render_topic_page(site: &SiteView<'_>, feed: &FeedView<'_>) -> String {
 }
 
 /// The page of one topic around its entries.
-pub(super) fn topic_page_frame(site: &SiteView<'_>, feed: &FeedView<'_>) -> Frame {
+pub(super) fn topic_page_frame<A>(site: &SiteView<'_, A>, feed: &FeedView<'_, A>) -> Frame {
     let settings = site.site;
     let home = layout::absolute(&settings.base_url, layout::HOME_PATH);
     let mut out = String::with_capacity(4096);
@@ -141,13 +141,13 @@ pub(super) fn topic_page_frame(site: &SiteView<'_>, feed: &FeedView<'_>) -> Fram
 
 /// Everything up to and including `<body>`, with autodiscovery links for
 /// `feeds`.
-fn head<'f, 'a: 'f>(
+fn head<'f, 'a: 'f, A: 'a>(
     out: &mut String,
     site: &Site,
     title: &str,
     description: &str,
     canonical: &str,
-    feeds: impl Iterator<Item = &'f FeedView<'a>>,
+    feeds: impl Iterator<Item = &'f FeedView<'a, A>>,
 ) {
     let _ = write!(
         out,
@@ -190,7 +190,7 @@ fn close(out: &mut String) {
 
 /// `RSS · Atom · JSON Feed` links of one feed, typed so a browser or
 /// extension can tell them apart.
-fn feed_links(out: &mut String, feed: &FeedView<'_>) {
+fn feed_links<A>(out: &mut String, feed: &FeedView<'_, A>) {
     for (i, format) in Format::ALL.into_iter().enumerate() {
         let _ = write!(
             out,
@@ -205,7 +205,7 @@ fn feed_links(out: &mut String, feed: &FeedView<'_>) {
 
 /// After the entries of `feed`: how many of its articles they are, when
 /// not all.
-fn more(out: &mut String, feed: &FeedView<'_>) {
+fn more<A>(out: &mut String, feed: &FeedView<'_, A>) {
     if feed.total > feed.entries.len() {
         let _ = writeln!(
             out,

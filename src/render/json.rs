@@ -74,7 +74,7 @@ pub fn render_json(feed: &FeedView<'_>) -> String {
 
 /// The document of `feed` around its items: serde's own pretty output, with
 /// `items` (the last member) opened for the items' texts.
-pub(super) fn frame(feed: &FeedView<'_>) -> Frame {
+pub(super) fn frame<A>(feed: &FeedView<'_, A>) -> Frame {
     let mut head = serde_json::to_string_pretty(&document(feed)).expect("plain structs serialize");
     if feed.entries.is_empty() {
         head.push('\n');
@@ -97,7 +97,7 @@ pub(super) fn frame(feed: &FeedView<'_>) -> Frame {
 }
 
 /// The document of `feed` without items.
-fn document<'a>(feed: &'a FeedView<'_>) -> Document<'a> {
+fn document<'a, A>(feed: &'a FeedView<'_, A>) -> Document<'a> {
     let site = feed.site;
     Document {
         version: VERSION,
@@ -155,7 +155,7 @@ mod tests {
     #[test]
     fn spliced_feeds_are_what_serde_writes_for_the_whole_document() {
         let (config, articles) = super::super::tests::fixture();
-        let site = crate::publish::site_view(&config, &articles);
+        let site = crate::select::site_view(&config, &articles);
         for feed in &site.feeds {
             let mut whole = document(feed);
             whole.items = feed.entries.iter().map(item).collect();

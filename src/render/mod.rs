@@ -28,9 +28,12 @@ use crate::layout::{self, Format};
 use crate::model::Article;
 
 /// One feed (the reserved `all` or a configured topic), ready to render in
-/// any format.
+/// any format. Its entries hold whole articles (`A` = [`Article`]) to be
+/// rendered, or only their heads ([`ArticleHead`](crate::model::ArticleHead))
+/// where a document's frame is all that is wanted of the view: frames take
+/// either, entry texts only whole articles.
 #[derive(Debug, Clone)]
-pub struct FeedView<'a> {
+pub struct FeedView<'a, A = Article> {
     pub site: &'a Site,
     pub slug: &'a str,
     /// The topic's own title (`Ukraine`), or the site title for `all`.
@@ -39,7 +42,7 @@ pub struct FeedView<'a> {
     pub title: String,
     pub description: String,
     /// Newest first (ties broken by id), at most `site.max_entries`.
-    pub entries: Vec<Entry<'a>>,
+    pub entries: Vec<Entry<'a, A>>,
     /// Articles in this feed before the `max_entries` cut.
     pub total: usize,
     /// Newest `updated` of the entries: the feed's own `updated` and
@@ -48,7 +51,7 @@ pub struct FeedView<'a> {
     pub updated: DateTime<FixedOffset>,
 }
 
-impl FeedView<'_> {
+impl<A> FeedView<'_, A> {
     /// Absolute URL of this feed in `format` (its `rel="self"`).
     pub fn feed_url(&self, format: Format) -> String {
         layout::absolute(&self.site.base_url, &layout::feed_path(self.slug, format))
@@ -67,8 +70,8 @@ impl FeedView<'_> {
 
 /// One article in one feed.
 #[derive(Debug, Clone)]
-pub struct Entry<'a> {
-    pub article: &'a Article,
+pub struct Entry<'a, A = Article> {
+    pub article: &'a A,
     /// Where the article is in the list the view was made from, the same in
     /// every feed that holds it.
     pub position: usize,
@@ -121,7 +124,7 @@ impl Listing {
     }
 
     /// The document of `feed` without its entries.
-    pub fn frame(self, site: &SiteView<'_>, feed: &FeedView<'_>) -> Frame {
+    pub fn frame<A>(self, site: &SiteView<'_, A>, feed: &FeedView<'_, A>) -> Frame {
         match self {
             Listing::Feed(Format::Rss) => rss::frame(feed),
             Listing::Feed(Format::Atom) => atom::frame(feed),
@@ -221,9 +224,23 @@ impl EntryTexts {
 
 /// The whole site: every feed, `all` first then the topics in config order.
 #[derive(Debug, Clone)]
-pub struct SiteView<'a> {
+pub struct SiteView<'a, A = Article> {
     pub site: &'a Site,
-    pub feeds: Vec<FeedView<'a>>,
+    pub feeds: Vec<FeedView<'a, A>>,
+}
+
+impl<'a, A> SiteView<'a, A> {
+    /// Every entry some feed lists, once each (an article is in several
+    /// feeds), by position.
+    pub fn listed(&self) -> Vec<&Entry<'a, A>> {
+        let mut listed: std::collections::BTreeMap<usize, &Entry<'a, A>> = Default::default();
+        for feed in &self.feeds {
+            for entry in &feed.entries {
+                listed.entry(entry.position).or_insert(entry);
+            }
+        }
+        listed.into_values().collect()
+    }
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use crate::layout::Format;
 use crate::xml::escape;
 
 /// The OPML 2.0 document listing every feed of `site`.
-pub fn render_opml(site: &SiteView<'_>) -> String {
+pub fn render_opml<A>(site: &SiteView<'_, A>) -> String {
     let settings = site.site;
     let mut out = String::with_capacity(512 + 400 * site.feeds.len());
     out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");

@@ -45,12 +45,12 @@ pub fn render_rss(feed: &FeedView<'_>) -> String {
 }
 
 /// The document of `feed` around its items.
-pub(super) fn frame(feed: &FeedView<'_>) -> Frame {
+pub(super) fn frame<A>(feed: &FeedView<'_, A>) -> Frame {
     Frame::around(write(&channel(feed)), CLOSING)
 }
 
 /// The channel of `feed` without items.
-fn channel(feed: &FeedView<'_>) -> Channel {
+fn channel<A>(feed: &FeedView<'_, A>) -> Channel {
     let mut links = vec![Link {
         href: feed.feed_url(Format::Rss),
         rel: "self".into(),
@@ -178,7 +178,7 @@ mod tests {
     #[test]
     fn spliced_feeds_are_what_the_crate_writes_for_the_whole_channel() {
         let (config, articles) = super::super::tests::fixture();
-        let site = crate::publish::site_view(&config, &articles);
+        let site = crate::select::site_view(&config, &articles);
         for feed in &site.feeds {
             let mut whole = channel(feed);
             whole.set_items(

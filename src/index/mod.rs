@@ -8,23 +8,17 @@
 //! whose bytes changed: an editor saving a file unchanged, or `touch`, costs a
 //! read and a hash.
 //!
-//! Memory must not grow with the archive either. When there are more
-//! articles than the feeds can show (`max_entries` times the number of
-//! feeds), the index keeps of each article only what choosing a feed's
-//! entries needs (id, path, dates, topics) and reads the articles some
-//! document shows again just before rendering ([`SeedIndex::hydrate`]). The static
-//! build and the server both go through here, so both stay small.
-//!
-//! Nor must a reload visit the whole archive. The index keeps every feed's
-//! ranking up to date record by record (which file publishes each id, each
-//! feed's articles newest first, the newest date), so the entries every feed
-//! shows are read off the top of its ranking ([`SeedIndex::selection`]).
+//! This file is that file cache. Two jobs live beside it: [`ranking`]
+//! keeps every feed's entries up to date record by record, so a reload
+//! never visits the whole archive, and [`bodies`] decides which article
+//! bodies stay in memory, so memory does not grow with the archive. The
+//! static build and the server both go through here, so both stay small.
 
-use std::borrow::{Borrow, Cow};
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+mod bodies;
+mod ranking;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use chrono::DateTime;
@@ -34,107 +28,10 @@ use crate::cores;
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
 use crate::ingest::{self, SeedFile, SeedKind, SeedParser};
-use crate::model::{Article, ArticleId};
-use crate::publish::{Chosen, Placed, Selection};
-use crate::render::EntryTexts;
+use crate::select::{Chosen, Selection};
 use crate::topics::Matcher;
-
-/// A parsed article and the topics it is in, shared between the index and
-/// the article lists made from it.
-#[derive(Debug, Clone)]
-pub struct Indexed {
-    /// Its id, source and dates: what ranking it needs, kept for as long as
-    /// the record lives (the ranking shares it).
-    head: Arc<Article>,
-    /// The whole article once it is loaded; shared, so that loading it
-    /// through the index shows in lists already made.
-    whole: Arc<OnceLock<Arc<Article>>>,
-    topics: Arc<[usize]>,
-    /// The entry texts, once rendered from the whole article; shared like
-    /// `whole`, and let go of with it.
-    texts: Arc<OnceLock<Arc<EntryTexts>>>,
-}
-
-impl Indexed {
-    fn new(article: Article, topics: Arc<[usize]>, keep_body: bool) -> Self {
-        let whole = Arc::new(OnceLock::new());
-        let head = Arc::new(head_of(&article));
-        if keep_body {
-            let _ = whole.set(Arc::new(article));
-        }
-        Self {
-            head,
-            whole,
-            topics,
-            texts: Arc::default(),
-        }
-    }
-
-    /// Indexes into the configured topics, in config order.
-    pub fn topic_indexes(&self) -> &[usize] {
-        &self.topics
-    }
-
-    fn is_whole(&self) -> bool {
-        self.whole.get().is_some()
-    }
-
-    /// The same article with only its head kept.
-    fn without_body(&self) -> Self {
-        Self {
-            head: Arc::clone(&self.head),
-            whole: Arc::new(OnceLock::new()),
-            topics: Arc::clone(&self.topics),
-            texts: Arc::default(),
-        }
-    }
-}
-
-/// What choosing a feed's entries needs of an article (the id, for
-/// duplicates; the dates, for the order) and nothing else: the rest is read
-/// again if the article comes into a feed.
-fn head_of(article: &Article) -> Article {
-    Article {
-        id: article.id.clone(),
-        source: article.source.clone(),
-        title: String::new(),
-        url: None,
-        published: article.published,
-        updated: article.updated,
-        caption: None,
-        paragraphs: Vec::new(),
-        related: Vec::new(),
-        content_html: String::new(),
-        summary: String::new(),
-        authors: Vec::new(),
-        tags: Vec::new(),
-        image: None,
-    }
-}
-
-impl Borrow<Article> for Indexed {
-    fn borrow(&self) -> &Article {
-        self.whole.get().unwrap_or(&self.head)
-    }
-}
-
-impl Placed for Indexed {
-    fn article(&self) -> &Article {
-        self.borrow()
-    }
-
-    fn topics(&self, _: &Matcher) -> Cow<'_, [usize]> {
-        Cow::Borrowed(&self.topics)
-    }
-
-    fn entry_texts(&self, render: &dyn Fn() -> EntryTexts) -> Arc<EntryTexts> {
-        // Texts of a head alone would be empty: only whole articles keep them.
-        if !self.is_whole() {
-            return Arc::new(render());
-        }
-        Arc::clone(self.texts.get_or_init(|| Arc::new(render())))
-    }
-}
+pub use bodies::Indexed;
+use ranking::Ranking;
 
 /// What the index knows of one seed file.
 #[derive(Debug)]
@@ -164,89 +61,8 @@ pub struct SeedIndex {
     /// The running selection: what choosing every feed's entries needs,
     /// kept up to date record by record.
     ranking: Ranking,
-}
-
-/// Published articles ranked per feed, kept as records come and go, so that
-/// the newest entries of every feed are known without visiting every
-/// article (a reload at 100,000 articles must not cost 100,000 of anything).
-/// It holds the records' own heads, so it costs a few pointers per article.
-#[derive(Debug, Default)]
-struct Ranking {
-    /// Every article id with the heads of the files that give it, by path;
-    /// the first publishes it, the others get a warning.
-    claims: HashMap<ById, Vec<Arc<Article>>>,
-    /// Ids given by more than one file.
-    contested: BTreeSet<ArticleId>,
-    /// Published articles as feeds list them, per feed: `all`, then the
-    /// topics in config order.
-    feeds: Vec<BTreeSet<Ranked>>,
-    /// Published articles by `updated` date.
-    updated: BTreeSet<ByUpdated>,
     /// Paths of the records that have diagnostics.
     noted: BTreeSet<String>,
-}
-
-/// A head ordered as feeds list entries: newest published first, ties
-/// broken by id.
-#[derive(Debug, Clone)]
-struct Ranked(Arc<Article>);
-
-/// A head ordered by `updated`, ties by path, so that the last is the one
-/// `Iterator::max` picks over articles in path order.
-#[derive(Debug, Clone)]
-struct ByUpdated(Arc<Article>);
-
-/// A head compared and hashed by its id alone.
-#[derive(Debug, Clone)]
-struct ById(Arc<Article>);
-
-impl Ord for Ranked {
-    fn cmp(&self, other: &Self) -> Ordering {
-        crate::publish::newest_first(&self.0, &other.0)
-    }
-}
-
-impl Ord for ByUpdated {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.0.updated, &self.0.source).cmp(&(other.0.updated, &other.0.source))
-    }
-}
-
-macro_rules! order_by_cmp {
-    ($($name:ident),*) => {$(
-        impl PartialOrd for $name {
-            fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-                Some(self.cmp(other))
-            }
-        }
-        impl PartialEq for $name {
-            fn eq(&self, other: &Self) -> bool {
-                self.cmp(other) == Ordering::Equal
-            }
-        }
-        impl Eq for $name {}
-    )*};
-}
-order_by_cmp!(Ranked, ByUpdated);
-
-impl PartialEq for ById {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.id == other.0.id
-    }
-}
-
-impl Eq for ById {}
-
-impl std::hash::Hash for ById {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.0.id.hash(state);
-    }
-}
-
-impl Borrow<ArticleId> for ById {
-    fn borrow(&self) -> &ArticleId {
-        &self.0.id
-    }
 }
 
 /// A file to look at: where it is and what its metadata says now.
@@ -271,6 +87,7 @@ impl SeedIndex {
             listing: Vec::new(),
             one_pass: false,
             ranking: Ranking::default(),
+            noted: BTreeSet::new(),
         }
     }
 
@@ -318,6 +135,7 @@ impl SeedIndex {
         self.records.clear();
         self.whole.clear();
         self.ranking = Ranking::default();
+        self.noted.clear();
         self.rescan(config)
     }
 
@@ -371,72 +189,6 @@ impl SeedIndex {
         changed + self.read(config, candidates)
     }
 
-    /// Loads the bodies of the articles at `shown` (paths under the seeds
-    /// folder) that are held without one, and, when there are more articles
-    /// than the feeds can show, lets go of every other body. The bodies
-    /// appear in the article lists already made by [`SeedIndex::selection`].
-    /// A file that changed since it was indexed gives its new body; the
-    /// watcher's event for that change brings the rest up to date.
-    pub fn hydrate(&mut self, config: &Config, shown: &HashSet<&str>) {
-        // Only the shown articles and those held whole are visited, so the
-        // cost follows the feeds' size, not the archive's.
-        let parser = SeedParser::new(config);
-        for relative in shown {
-            let Some(record) = self.records.get_mut(*relative) else {
-                continue;
-            };
-            let Some(indexed) = &mut record.article else {
-                continue;
-            };
-            if !indexed.is_whole() {
-                let article =
-                    read_article(config, &self.seeds_dir, &parser, &record.display, relative);
-                if let Some(article) = article {
-                    let _ = indexed.whole.set(Arc::new(article));
-                }
-            }
-            if indexed.is_whole() {
-                self.whole.insert((*relative).to_owned());
-            }
-        }
-        if self.records.len() <= showable(config) {
-            return;
-        }
-        let unshown: Vec<String> = self
-            .whole
-            .iter()
-            .filter(|relative| !shown.contains(relative.as_str()))
-            .cloned()
-            .collect();
-        for relative in unshown {
-            self.whole.remove(&relative);
-            if let Some(indexed) = self
-                .records
-                .get_mut(&relative)
-                .and_then(|r| r.article.as_mut())
-            {
-                *indexed = indexed.without_body();
-            }
-        }
-    }
-
-    /// The whole article of `indexed`: the one held, or the file read and
-    /// parsed again. `None` when the file no longer gives an article (it
-    /// changed or went away since it was indexed).
-    pub fn read_whole(
-        &self,
-        config: &Config,
-        parser: &SeedParser<'_>,
-        indexed: &Indexed,
-    ) -> Option<Arc<Article>> {
-        if let Some(whole) = indexed.whole.get() {
-            return Some(Arc::clone(whole));
-        }
-        let relative = indexed.head.source.as_str();
-        let display = ingest::display_path(&self.seeds_dir, relative);
-        read_article(config, &self.seeds_dir, parser, &display, relative).map(Arc::new)
-    }
-
     /// The articles some feed shows, and every feed's entries by position
     /// among them; the index's running ranking gives both without visiting
     /// the other articles.
@@ -445,12 +197,9 @@ impl SeedIndex {
         let mut positions: HashMap<&str, usize> = HashMap::new();
         let feeds = (0..=config.topics.len())
             .map(|feed| {
-                let ranked = self.ranking.feeds.get(feed);
-                let chosen = ranked
-                    .into_iter()
-                    .flatten()
-                    .take(config.site.max_entries)
-                    .map(|Ranked(head)| {
+                let (top, total) = self.ranking.top(feed, config.site.max_entries);
+                let positions = top
+                    .map(|head| {
                         let path = head.source.as_str();
                         *positions.entry(path).or_insert_with(|| {
                             let record = &self.records[path];
@@ -459,17 +208,13 @@ impl SeedIndex {
                         })
                     })
                     .collect();
-                Chosen {
-                    positions: chosen,
-                    total: ranked.map_or(0, BTreeSet::len),
-                }
+                Chosen { positions, total }
             })
             .collect();
         let newest = self
             .ranking
-            .updated
-            .last()
-            .map_or(DateTime::UNIX_EPOCH.fixed_offset(), |dated| dated.0.updated);
+            .newest()
+            .unwrap_or(DateTime::UNIX_EPOCH.fixed_offset());
         (shown, Selection { feeds, newest })
     }
 
@@ -478,19 +223,15 @@ impl SeedIndex {
     /// listed.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         let mut diagnostics: Vec<Diagnostic> = self
-            .ranking
             .noted
             .iter()
             .flat_map(|path| self.records[path].diagnostics.iter().cloned())
             .collect();
-        for id in &self.ranking.contested {
-            let mut claimants = self.ranking.claims[id].iter();
-            let first = claimants.next().expect("a contested id has claimants");
-            let winner = &self.records[&first.source];
-            for loser in claimants {
-                let loser = &self.records[&loser.source];
+        for (id, paths) in self.ranking.contested() {
+            let winner = &self.records[paths[0]];
+            for loser in &paths[1..] {
                 diagnostics.push(ingest::duplicate_warning(
-                    &loser.display,
+                    &self.records[*loser].display,
                     &winner.display,
                     id.as_str(),
                 ));
@@ -505,85 +246,23 @@ impl SeedIndex {
     fn insert(&mut self, relative: String, record: Record) {
         self.remove(&relative);
         if !record.diagnostics.is_empty() {
-            self.ranking.noted.insert(relative.clone());
+            self.noted.insert(relative.clone());
         }
-        let claim = record
-            .article
-            .as_ref()
-            .map(|a| (Arc::clone(&a.head), Arc::clone(&a.topics)));
+        if let Some(indexed) = &record.article {
+            self.ranking.claim(&indexed.head, &indexed.topics);
+        }
         self.records.insert(relative, record);
-        if let Some((head, topics)) = claim {
-            self.claim(head, &topics);
-        }
     }
 
     /// Removes the record at `relative`, keeping the ranking.
     fn remove(&mut self, relative: &str) -> Option<Record> {
         let record = self.records.remove(relative)?;
         self.whole.remove(relative);
-        self.ranking.noted.remove(relative);
+        self.noted.remove(relative);
         if let Some(indexed) = &record.article {
-            self.unclaim(&indexed.head, &indexed.topics);
+            self.ranking.unclaim(&indexed.head, &indexed.topics);
         }
         Some(record)
-    }
-
-    /// The file of `head` gives its id: it is published unless a file
-    /// earlier by path gives the same id, and it unpublishes a later one.
-    fn claim(&mut self, head: Arc<Article>, topics: &[usize]) {
-        let claimants = self
-            .ranking
-            .claims
-            .entry(ById(Arc::clone(&head)))
-            .or_default();
-        let before = claimants.first().cloned();
-        let at = claimants.partition_point(|c| c.source < head.source);
-        claimants.insert(at, Arc::clone(&head));
-        if claimants.len() > 1 {
-            self.ranking.contested.insert(head.id.clone());
-        }
-        if at == 0 {
-            if let Some(before) = before {
-                let topics = self.topics_at(&before.source);
-                self.ranking.rank(&before, &topics, false);
-            }
-            self.ranking.rank(&head, topics, true);
-        }
-    }
-
-    /// The file of `head` no longer gives its id: the next file that gives
-    /// it, if any, publishes it.
-    fn unclaim(&mut self, head: &Arc<Article>, topics: &[usize]) {
-        let Some(claimants) = self.ranking.claims.get_mut(&head.id) else {
-            return;
-        };
-        let Some(at) = claimants.iter().position(|c| c.source == head.source) else {
-            return;
-        };
-        claimants.remove(at);
-        let next = claimants.first().cloned();
-        if claimants.len() <= 1 {
-            self.ranking.contested.remove(&head.id);
-        }
-        if claimants.is_empty() {
-            self.ranking.claims.remove(&head.id);
-        }
-        if at == 0 {
-            self.ranking.rank(head, topics, false);
-            if let Some(next) = next {
-                let topics = self.topics_at(&next.source);
-                self.ranking.rank(&next, &topics, true);
-            }
-        }
-    }
-
-    /// The topics of the article of the record at `path`.
-    fn topics_at(&self, path: &str) -> Arc<[usize]> {
-        let indexed = self.records[path]
-            .article
-            .as_ref()
-            .expect("a claiming record has an article");
-        Arc::clone(&indexed.topics)
     }
 
     /// Forgets records under `under` that `files` (a listing of it) lacks.
@@ -658,7 +337,7 @@ impl SeedIndex {
         let parser = SeedParser::new(config);
         let matcher = Matcher::new(&config.topics);
         let keep_bodies =
-            !self.one_pass && self.records.len() + candidates.len() <= showable(config);
+            !self.one_pass && self.records.len() + candidates.len() <= bodies::showable(config);
         let seeds_dir = self.seeds_dir.as_path();
         let results = cores::in_shares(&candidates, |c| {
             let record = examine(&parser, &matcher, config, seeds_dir, c, keep_bodies);
@@ -684,29 +363,6 @@ impl SeedIndex {
             }
         }
         changed
-    }
-}
-
-impl Ranking {
-    /// Puts `head` into (or, with `published` false, takes it out of) `all`,
-    /// the feeds of `topics` and the dates.
-    fn rank(&mut self, head: &Arc<Article>, topics: &[usize], published: bool) {
-        let wanted = topics.iter().max().map_or(1, |max| max + 2);
-        if self.feeds.len() < wanted {
-            self.feeds.resize_with(wanted, BTreeSet::new);
-        }
-        for feed in std::iter::once(0).chain(topics.iter().map(|t| t + 1)) {
-            if published {
-                self.feeds[feed].insert(Ranked(Arc::clone(head)));
-            } else {
-                self.feeds[feed].remove(&Ranked(Arc::clone(head)));
-            }
-        }
-        if published {
-            self.updated.insert(ByUpdated(Arc::clone(head)));
-        } else {
-            self.updated.remove(&ByUpdated(Arc::clone(head)));
-        }
     }
 }
 
@@ -745,28 +401,6 @@ fn examine(
     }
 }
 
-/// The article in the seed file at `relative`, if it still gives one.
-fn read_article(
-    config: &Config,
-    seeds_dir: &Path,
-    parser: &SeedParser<'_>,
-    display: &str,
-    relative: &str,
-) -> Option<Article> {
-    let full = seeds_dir.join(relative);
-    let bytes = ingest::read_seed(&full, display, config.seeds.max_file_bytes).ok()?;
-    parser.parse(display, relative, &bytes).0
-}
-
-/// How many articles the feeds can show at most: above this, bodies are
-/// loaded only for the articles shown.
-fn showable(config: &Config) -> usize {
-    config
-        .site
-        .max_entries
-        .saturating_mul(config.topics.len() + 1)
-}
-
 /// `path` under `root`, with `/` separators; `None` outside it.
 fn relative_to(root: &Path, path: &Path) -> Option<String> {
     let relative = path.strip_prefix(root).ok()?;
@@ -784,6 +418,9 @@ mod tests {
     use filetime::FileTime;
 
     use super::*;
+    use std::sync::Arc;
+
+    use crate::model::{Article, ArticleHead};
 
     fn config(keyword: &str) -> Config {
         let text = format!(
@@ -828,10 +465,11 @@ mod tests {
         ingested
     }
 
-    /// The article of the record at `relative`: whole when held whole.
+    /// The whole article of the record at `relative` (these indexes are
+    /// small enough to hold every body).
     fn article(index: &SeedIndex, relative: &str) -> Arc<Article> {
         let indexed = index.records[relative].article.as_ref().expect("published");
-        Arc::clone(indexed.whole.get().unwrap_or(&indexed.head))
+        Arc::clone(indexed.whole.get().expect("held whole"))
     }
 
     fn set_mtime(path: &Path, seconds_later: u64) {
@@ -999,19 +637,39 @@ mod tests {
 
     fn running(index: &SeedIndex, config: &Config) -> Outcome {
         let (shown, selection) = index.selection(config);
-        let site = crate::publish::view(config, &shown, &selection, |p| {
-            Cow::Borrowed(shown[p].topic_indexes())
-        });
-        outcome(&site, &index.diagnostics())
+        outcome(config, &selection, &shown, &index.diagnostics())
     }
 
     fn plain(index: &SeedIndex, config: &Config) -> Outcome {
         let ingested = ingested(index);
-        let site = crate::publish::site_view(config, &ingested.articles);
-        outcome(&site, &ingested.diagnostics)
+        let heads: Vec<&ArticleHead> = ingested.articles.iter().map(Indexed::head).collect();
+        let topics: Vec<&[usize]> = ingested
+            .articles
+            .iter()
+            .map(Indexed::topic_indexes)
+            .collect();
+        let selection = crate::select::select(config, &heads, &topics);
+        outcome(
+            config,
+            &selection,
+            &ingested.articles,
+            &ingested.diagnostics,
+        )
     }
 
-    fn outcome(site: &crate::render::SiteView<'_>, diagnostics: &[Diagnostic]) -> Outcome {
+    fn outcome(
+        config: &Config,
+        selection: &crate::select::Selection,
+        articles: &[Indexed],
+        diagnostics: &[Diagnostic],
+    ) -> Outcome {
+        let site = crate::select::view(
+            config,
+            selection,
+            |p| articles[p].head(),
+            |p| Some(articles[p].head()),
+            |p| std::borrow::Cow::Borrowed(articles[p].topic_indexes()),
+        );
         let feeds = site
             .feeds
             .iter()

@@ -1,0 +1,206 @@
+//! The running ranking: every feed's published articles in feed order,
+//! kept up to date file by file.
+//!
+//! A reload at 100,000 articles must not cost 100,000 of anything, so the
+//! index does not choose feed entries by a pass over every article (as
+//! [`select::select`] does). It keeps, as records come and go, which file
+//! publishes each id (the first by path; later ones get a warning), each
+//! feed's articles newest first, and the dates, so the entries a feed shows
+//! are read off the top of its ranking. It holds the records' own heads,
+//! so it costs a few pointers per article.
+
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::model::{ArticleHead, ArticleId};
+use crate::select;
+
+/// Published articles ranked per feed.
+#[derive(Debug, Default)]
+pub(super) struct Ranking {
+    /// Every article id with the files that give it (head and topics), by
+    /// path; the first publishes it, the others get a warning.
+    claims: HashMap<ById, Vec<Claim>>,
+    /// Ids given by more than one file.
+    contested: BTreeSet<ArticleId>,
+    /// Published articles as feeds list them, per feed: `all`, then the
+    /// topics in config order.
+    feeds: Vec<BTreeSet<Ranked>>,
+    /// Published articles by `updated` date.
+    updated: BTreeSet<ByUpdated>,
+}
+
+/// A file's claim to an id: its article's head and topics.
+#[derive(Debug, Clone)]
+struct Claim {
+    head: Arc<ArticleHead>,
+    topics: Arc<[usize]>,
+}
+
+impl Ranking {
+    /// The file of `head` gives its id: it is published unless a file
+    /// earlier by path gives the same id, and it unpublishes a later one.
+    pub(super) fn claim(&mut self, head: &Arc<ArticleHead>, topics: &Arc<[usize]>) {
+        let claimants = self.claims.entry(ById(Arc::clone(head))).or_default();
+        let before = claimants.first().cloned();
+        let at = claimants.partition_point(|c| c.head.source < head.source);
+        claimants.insert(
+            at,
+            Claim {
+                head: Arc::clone(head),
+                topics: Arc::clone(topics),
+            },
+        );
+        if claimants.len() > 1 {
+            self.contested.insert(head.id.clone());
+        }
+        if at == 0 {
+            if let Some(before) = before {
+                self.rank(&before.head, &before.topics, false);
+            }
+            self.rank(head, topics, true);
+        }
+    }
+
+    /// The file of `head` no longer gives its id: the next file that gives
+    /// it, if any, publishes it.
+    pub(super) fn unclaim(&mut self, head: &Arc<ArticleHead>, topics: &[usize]) {
+        let Some(claimants) = self.claims.get_mut(&head.id) else {
+            return;
+        };
+        let Some(at) = claimants.iter().position(|c| c.head.source == head.source) else {
+            return;
+        };
+        claimants.remove(at);
+        let next = claimants.first().cloned();
+        if claimants.len() <= 1 {
+            self.contested.remove(&head.id);
+        }
+        if claimants.is_empty() {
+            self.claims.remove(&head.id);
+        }
+        if at == 0 {
+            self.rank(head, topics, false);
+            if let Some(next) = next {
+                self.rank(&next.head, &next.topics, true);
+            }
+        }
+    }
+
+    /// The heads of the newest `max` articles of feed `feed` (`0` is `all`,
+    /// then the topics in config order), and how many the feed has.
+    pub(super) fn top(
+        &self,
+        feed: usize,
+        max: usize,
+    ) -> (impl Iterator<Item = &Arc<ArticleHead>>, usize) {
+        let ranked = self.feeds.get(feed);
+        let top = ranked.into_iter().flatten().take(max).map(|r| &r.0);
+        (top, ranked.map_or(0, BTreeSet::len))
+    }
+
+    /// The newest `updated` of every published article.
+    pub(super) fn newest(&self) -> Option<DateTime<FixedOffset>> {
+        self.updated.last().map(|dated| dated.0.updated)
+    }
+
+    /// Each id given by more than one file, with the paths of those files,
+    /// the publishing one first.
+    pub(super) fn contested(&self) -> impl Iterator<Item = (&ArticleId, Vec<&str>)> {
+        self.contested.iter().map(|id| {
+            let paths = self.claims[id]
+                .iter()
+                .map(|c| c.head.source.as_str())
+                .collect();
+            (id, paths)
+        })
+    }
+
+    /// Puts `head` into (or, with `published` false, takes it out of) `all`,
+    /// the feeds of `topics` and the dates.
+    fn rank(&mut self, head: &Arc<ArticleHead>, topics: &[usize], published: bool) {
+        let wanted = topics.iter().max().map_or(1, |max| max + 2);
+        if self.feeds.len() < wanted {
+            self.feeds.resize_with(wanted, BTreeSet::new);
+        }
+        for feed in std::iter::once(0).chain(topics.iter().map(|t| t + 1)) {
+            if published {
+                self.feeds[feed].insert(Ranked(Arc::clone(head)));
+            } else {
+                self.feeds[feed].remove(&Ranked(Arc::clone(head)));
+            }
+        }
+        if published {
+            self.updated.insert(ByUpdated(Arc::clone(head)));
+        } else {
+            self.updated.remove(&ByUpdated(Arc::clone(head)));
+        }
+    }
+}
+
+/// A head ordered as feeds list entries: newest published first, ties
+/// broken by id.
+#[derive(Debug, Clone)]
+struct Ranked(Arc<ArticleHead>);
+
+/// A head ordered by `updated`, ties by path, so that the last is the one
+/// `Iterator::max` picks over articles in path order.
+#[derive(Debug, Clone)]
+struct ByUpdated(Arc<ArticleHead>);
+
+/// A head compared and hashed by its id alone.
+#[derive(Debug, Clone)]
+struct ById(Arc<ArticleHead>);
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        select::newest_first(&self.0, &other.0)
+    }
+}
+
+impl Ord for ByUpdated {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.0.updated, &self.0.source).cmp(&(other.0.updated, &other.0.source))
+    }
+}
+
+macro_rules! order_by_cmp {
+    ($($name:ident),*) => {$(
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.cmp(other) == Ordering::Equal
+            }
+        }
+        impl Eq for $name {}
+    )*};
+}
+order_by_cmp!(Ranked, ByUpdated);
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for ById {}
+
+impl std::hash::Hash for ById {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.id.hash(state);
+    }
+}
+
+impl Borrow<ArticleId> for ById {
+    fn borrow(&self) -> &ArticleId {
+        &self.0.id
+    }
+}

@@ -1,0 +1,87 @@
+//! The plan of documents: every document the site publishes, at which
+//! path, with which content type, CORS rule and date of last change.
+//!
+//! Both outlets read this one list: [`publish`](crate::publish) renders it
+//! into the in-memory catalog the server answers from, and
+//! [`build`](crate::build) streams it into files with a `_headers` file.
+//! A new kind of document is one new entry here, and the server and the
+//! static build cannot disagree on what exists.
+
+use chrono::{DateTime, Utc};
+
+use crate::config::ALL_SLUG;
+use crate::layout::{self, Format};
+use crate::render::{FeedView, Listing, SiteView};
+
+/// One document of the site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// Its path in the URL layout (`/feeds/ukraine.atom`).
+    pub path: String,
+    pub content_type: &'static str,
+    /// Readable from any origin (`Access-Control-Allow-Origin: *`): feeds
+    /// and OPML, which web-based readers fetch from their own pages.
+    pub cross_origin: bool,
+    /// When its content last changed, by the dates in it (never the clock).
+    pub updated: DateTime<Utc>,
+    pub content: Content,
+}
+
+/// What a planned document is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// A listing of the entries of the view's feed at `feed`.
+    Listing { listing: Listing, feed: usize },
+    /// The OPML list of every feed.
+    Opml,
+}
+
+/// Every document of `site`: for each feed (`all` first) its three formats
+/// and its HTML page (the home page for `all`), then the OPML list.
+pub fn plan<A>(site: &SiteView<'_, A>) -> Vec<Planned> {
+    let site_updated = site.feeds[0].updated.to_utc();
+    let mut documents = Vec::with_capacity(site.feeds.len() * 4 + 1);
+    for (index, feed) in site.feeds.iter().enumerate() {
+        let page = if feed.slug == ALL_SLUG {
+            Listing::Home
+        } else {
+            Listing::TopicPage
+        };
+        for listing in Format::ALL.map(Listing::Feed).into_iter().chain([page]) {
+            documents.push(Planned {
+                path: listing_path(listing, feed),
+                content_type: match listing {
+                    Listing::Feed(format) => format.content_type(),
+                    Listing::TopicPage | Listing::Home => layout::HTML_CONTENT_TYPE,
+                },
+                cross_origin: matches!(listing, Listing::Feed(_)),
+                // The home page also lists every feed: the site's date.
+                updated: match listing {
+                    Listing::Home => site_updated,
+                    _ => feed.updated.to_utc(),
+                },
+                content: Content::Listing {
+                    listing,
+                    feed: index,
+                },
+            });
+        }
+    }
+    documents.push(Planned {
+        path: layout::OPML_PATH.to_string(),
+        content_type: layout::OPML_CONTENT_TYPE,
+        cross_origin: true,
+        updated: site_updated,
+        content: Content::Opml,
+    });
+    documents
+}
+
+/// Where a listing document is in the URL layout.
+fn listing_path<A>(listing: Listing, feed: &FeedView<'_, A>) -> String {
+    match listing {
+        Listing::Feed(format) => layout::feed_path(feed.slug, format),
+        Listing::TopicPage => layout::topic_page_path(feed.slug),
+        Listing::Home => layout::HOME_PATH.to_string(),
+    }
+}
