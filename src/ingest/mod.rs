@@ -476,7 +476,7 @@ impl<'c> SeedParser<'c> {
             BodyHtml::Built(html) => html,
             BodyHtml::Authored(html) => self.sanitizer.clean(&html),
         };
-        let html = match clean::strip_illegal(&html) {
+        let html = match crate::xml::strip_illegal(&html) {
             (_, None) => html,
             (stripped, Some(_)) => {
                 cx.warning(
