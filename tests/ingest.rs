@@ -1,11 +1,16 @@
 //! Ingest, black-box: the sample seed, broken seeds, hostile seeds, and the
-//! folder rules (order, sub-folders, hidden files, duplicate ids).
+//! folder rules (order, sub-folders, hidden files, duplicate ids, links and
+//! special files), at start-up and on the reload path alike.
 
 use std::fs;
-use std::path::Path;
+use std::os::unix::fs::{symlink, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::thread::JoinHandle;
 
 use tidings::config::Config;
 use tidings::diagnostic::{Diagnostic, Severity};
+use tidings::index::SeedIndex;
 use tidings::ingest::{self, Ingested};
 use tidings::model::{Article, ArticleId};
 
@@ -586,4 +591,276 @@ fn a_missing_folder_is_an_error() {
         err.to_string().contains("tests/fixtures/no-such-folder"),
         "{err}"
     );
+}
+
+/// A seeds folder in a temporary directory, with room beside it for what
+/// must stay outside it.
+fn seeds_folder() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("seeds");
+    fs::create_dir(&seeds).unwrap();
+    (dir, seeds)
+}
+
+fn seed(title: &str) -> String {
+    format!("{title}\n\nMay 24, 2024\n\nThe body of {title}.\n")
+}
+
+fn sources(ingested: &Ingested) -> Vec<&str> {
+    ingested
+        .articles
+        .iter()
+        .map(|a| a.source.as_str())
+        .collect()
+}
+
+/// What the reload path publishes after the watcher names `changed`: an
+/// index of `seeds` scanned at start-up, then refreshed.
+fn reloaded(seeds: &Path, changed: &[PathBuf], config: &Config) -> (Vec<String>, Vec<Diagnostic>) {
+    let mut index = SeedIndex::new(seeds.to_path_buf());
+    index.rescan(config).unwrap();
+    index.refresh(config, changed);
+    let (shown, _) = index.selection(config);
+    let mut published: Vec<String> = shown
+        .iter()
+        .map(|indexed| indexed.head().source.clone())
+        .collect();
+    published.sort();
+    (published, index.diagnostics())
+}
+
+/// Exactly one diagnostic for each of `relatives`, and nothing else: an
+/// error on line 1 that says `words`.
+fn assert_only_rejected(seeds: &Path, diagnostics: &[Diagnostic], relatives: &[&str], words: &str) {
+    let mut expected: Vec<String> = relatives
+        .iter()
+        .map(|r| ingest::display_path(seeds, r))
+        .collect();
+    expected.sort();
+    let mut named: Vec<&str> = diagnostics.iter().map(|d| d.path.as_str()).collect();
+    named.sort();
+    assert_eq!(named, expected, "{diagnostics:#?}");
+    for d in diagnostics {
+        assert!(
+            d.is_error() && d.line == 1 && d.message.contains(words),
+            "{d} should be an error on line 1 that says {words}"
+        );
+    }
+}
+
+/// Stands ready to write an article into the FIFO at `fifo`: whatever opens
+/// it to read meets this writer and gets the article, so a reader that
+/// would block shows up publishing it instead of hanging the test.
+fn pipe_writer(fifo: &Path) -> JoinHandle<()> {
+    let fifo = fifo.to_path_buf();
+    std::thread::spawn(move || {
+        // Fails when the reader closes first; the test checks the outcome.
+        let _ = fs::write(&fifo, seed("Read from a pipe"));
+    })
+}
+
+/// Lets the writer of [`pipe_writer`] finish, whether or not anything read.
+fn release(fifo: &Path, writer: JoinHandle<()>) {
+    let reader = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(fifo)
+        .unwrap();
+    writer.join().unwrap();
+    drop(reader);
+}
+
+#[test]
+fn a_fifo_named_like_a_seed_is_rejected_without_blocking() {
+    let (_dir, seeds) = seeds_folder();
+    fs::write(seeds.join("a.txt"), seed("Alpha")).unwrap();
+    let fifo = seeds.join("pipe.txt");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let writer = pipe_writer(&fifo);
+    let config = config_with("");
+
+    let ingested = ingest::load(&seeds, &config).unwrap();
+    assert_eq!(sources(&ingested), ["a.txt"]);
+    assert_only_rejected(&seeds, &ingested.diagnostics, &["pipe.txt"], "named pipe");
+
+    let (published, diagnostics) = reloaded(&seeds, std::slice::from_ref(&fifo), &config);
+    assert_eq!(published, ["a.txt"]);
+    assert_only_rejected(&seeds, &diagnostics, &["pipe.txt"], "named pipe");
+    release(&fifo, writer);
+}
+
+#[test]
+fn a_link_to_a_file_outside_the_folder_is_rejected_without_quoting_it() {
+    let (dir, seeds) = seeds_folder();
+    // Beside the folder, under a name that the folder's name begins.
+    let private = dir.path().join("seeds-private");
+    fs::create_dir(&private).unwrap();
+    fs::write(private.join("secret.txt"), seed("Secret 7f3a")).unwrap();
+    // Would be rejected quoting its date line, were it read.
+    fs::write(
+        private.join("broken.txt"),
+        "Secret 9c1e\n\nnot a date 9c1e\n\nBody.\n",
+    )
+    .unwrap();
+    symlink(private.join("secret.txt"), seeds.join("leak.txt")).unwrap();
+    symlink("../seeds-private/broken.txt", seeds.join("broken.txt")).unwrap();
+    fs::write(seeds.join("a.txt"), seed("Alpha")).unwrap();
+    let config = config_with("");
+    let outside = ["leak.txt", "broken.txt"];
+
+    let ingested = ingest::load(&seeds, &config).unwrap();
+    assert_eq!(sources(&ingested), ["a.txt"]);
+    assert_only_rejected(
+        &seeds,
+        &ingested.diagnostics,
+        &outside,
+        "outside the seeds folder",
+    );
+
+    let changed: Vec<PathBuf> = outside.iter().map(|r| seeds.join(r)).collect();
+    let (published, diagnostics) = reloaded(&seeds, &changed, &config);
+    assert_eq!(published, ["a.txt"]);
+    assert_only_rejected(&seeds, &diagnostics, &outside, "outside the seeds folder");
+
+    for d in ingested.diagnostics.iter().chain(&diagnostics) {
+        let shown = d.to_string();
+        for secret in ["Secret", "7f3a", "9c1e", "seeds-private"] {
+            assert!(!shown.contains(secret), "{shown} quotes {secret}");
+        }
+    }
+}
+
+#[test]
+fn links_to_files_inside_the_folder_are_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let release = dir.path().join("releases/1");
+    fs::create_dir_all(release.join("world")).unwrap();
+    fs::write(release.join("world/kyiv.txt"), seed("Kyiv")).unwrap();
+    // The seeds folder as git-sync swaps it: a link to the current release.
+    let seeds = dir.path().join("seeds");
+    symlink("releases/1", &seeds).unwrap();
+    symlink("world/kyiv.txt", release.join("latest.txt")).unwrap();
+    symlink(
+        release.join("world/kyiv.txt"),
+        release.join("world/again.txt"),
+    )
+    .unwrap();
+    symlink(seeds.join("world/kyiv.txt"), release.join("via-seeds.txt")).unwrap();
+    let config = config_with("");
+    let expected = [
+        "latest.txt",
+        "via-seeds.txt",
+        "world/again.txt",
+        "world/kyiv.txt",
+    ];
+
+    let ingested = ingest::load(&seeds, &config).unwrap();
+    assert_eq!(sources(&ingested), expected);
+    assert!(
+        ingested.diagnostics.is_empty(),
+        "{:#?}",
+        ingested.diagnostics
+    );
+
+    let changed = [seeds.join("latest.txt"), seeds.join("world/again.txt")];
+    let (published, diagnostics) = reloaded(&seeds, &changed, &config);
+    assert_eq!(published, expected);
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+}
+
+#[test]
+fn linked_folders_are_never_followed() {
+    let (dir, seeds) = seeds_folder();
+    fs::create_dir(seeds.join("world")).unwrap();
+    fs::write(seeds.join("world/kyiv.txt"), seed("Kyiv")).unwrap();
+    let elsewhere = dir.path().join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    fs::write(elsewhere.join("b.txt"), seed("Elsewhere")).unwrap();
+    symlink("world", seeds.join("alias")).unwrap();
+    symlink(&elsewhere, seeds.join("linked")).unwrap();
+    symlink(".", seeds.join("loop.txt")).unwrap();
+    let config = config_with("");
+
+    let ingested = ingest::load(&seeds, &config).unwrap();
+    assert_eq!(sources(&ingested), ["world/kyiv.txt"]);
+    assert!(
+        ingested.diagnostics.is_empty(),
+        "{:#?}",
+        ingested.diagnostics
+    );
+    for under in ["alias/", "linked/", "loop.txt/", "loop.txt/world/"] {
+        let (files, diagnostics) = ingest::list(&seeds, under).unwrap();
+        assert!(
+            files.is_empty() && diagnostics.is_empty(),
+            "{under}: {files:?}"
+        );
+    }
+
+    // What a watcher that follows links reports.
+    let changed: Vec<PathBuf> = [
+        "alias",
+        "alias/kyiv.txt",
+        "linked",
+        "linked/b.txt",
+        "loop.txt",
+        "loop.txt/world/kyiv.txt",
+    ]
+    .iter()
+    .map(|r| seeds.join(r))
+    .collect();
+    let (published, diagnostics) = reloaded(&seeds, &changed, &config);
+    assert_eq!(published, ["world/kyiv.txt"]);
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+}
+
+#[test]
+fn the_walk_lists_seeds_in_path_order_whatever_the_creation_order() {
+    let (_dir, seeds) = seeds_folder();
+    let mut expected: Vec<String> = [
+        "10.txt", "9.txt", "A.TXT", "a-b.txt", "a.txt", "a/a.txt", "a/b/c.md", "a/z.md", "b.txt",
+        "z/a.txt", "ä.txt",
+    ]
+    .map(String::from)
+    .into();
+    expected.extend((0..40).map(|i| format!("many/{i:02}.txt")));
+    expected.sort_unstable();
+    // Created in a scrambled order, so no file system lists them sorted.
+    let mut created = expected.clone();
+    let count = created.len();
+    for i in 0..count {
+        created.swap(i, (i * 7 + 3) % count);
+    }
+    for relative in &created {
+        let path = seeds.join(relative);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, seed("T")).unwrap();
+    }
+
+    let (files, diagnostics) = ingest::list(&seeds, "").unwrap();
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    let listed: Vec<&str> = files.iter().map(|f| f.relative.as_str()).collect();
+    assert_eq!(listed, expected);
+    assert!(files.iter().all(|f| f.full == seeds.join(&f.relative)));
+
+    let (files, _) = ingest::list(&seeds, "a/").unwrap();
+    let listed: Vec<&str> = files.iter().map(|f| f.relative.as_str()).collect();
+    assert_eq!(listed, ["a/a.txt", "a/b/c.md", "a/z.md"]);
+}
+
+#[test]
+fn a_socket_named_like_a_seed_is_rejected() {
+    let (_dir, seeds) = seeds_folder();
+    fs::write(seeds.join("a.txt"), seed("Alpha")).unwrap();
+    let socket = seeds.join("socket.md");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let config = config_with("");
+
+    let ingested = ingest::load(&seeds, &config).unwrap();
+    assert_eq!(sources(&ingested), ["a.txt"]);
+    assert_only_rejected(&seeds, &ingested.diagnostics, &["socket.md"], "a socket");
+
+    let (published, diagnostics) = reloaded(&seeds, &[socket], &config);
+    assert_eq!(published, ["a.txt"]);
+    assert_only_rejected(&seeds, &diagnostics, &["socket.md"], "a socket");
 }

@@ -173,8 +173,8 @@ fn read_article(
     display: &str,
     relative: &str,
 ) -> Option<Article> {
-    let full = seeds_dir.join(relative);
-    let bytes = ingest::read_seed(&full, display, config.seeds.max_file_bytes).ok()?;
+    let folder = ingest::SeedsFolder::locate(seeds_dir);
+    let bytes = ingest::read_seed(&folder, relative, display, config.seeds.max_file_bytes).ok()?;
     parser.parse(display, relative, &bytes).0
 }
 

@@ -168,7 +168,10 @@ impl SeedIndex {
                         Err(_) => changed += self.forget_under(&under),
                     }
                 }
-                Ok(meta) if SeedKind::of(&relative).is_some() => {
+                Ok(meta)
+                    if SeedKind::of(&relative).is_some()
+                        && !ingest::in_linked_folder(&self.seeds_dir, &relative) =>
+                {
                     let file = SeedFile {
                         full: self.seeds_dir.join(&relative),
                         relative,
@@ -338,9 +341,9 @@ impl SeedIndex {
         let matcher = Matcher::new(&config.topics);
         let keep_bodies =
             !self.one_pass && self.records.len() + candidates.len() <= bodies::showable(config);
-        let seeds_dir = self.seeds_dir.as_path();
+        let folder = ingest::SeedsFolder::locate(&self.seeds_dir);
         let results = cores::in_shares(&candidates, |c| {
-            let record = examine(&parser, &matcher, config, seeds_dir, c, keep_bodies);
+            let record = examine(&parser, &matcher, config, &folder, c, keep_bodies);
             (c.file.relative.clone(), record, c.len, c.modified)
         });
         let mut changed = 0;
@@ -371,11 +374,11 @@ fn examine(
     parser: &SeedParser<'_>,
     matcher: &Matcher,
     config: &Config,
-    seeds_dir: &Path,
+    folder: &ingest::SeedsFolder,
     candidate: &Candidate,
     keep_body: bool,
 ) -> Option<Record> {
-    let display = ingest::display_path(seeds_dir, &candidate.file.relative);
+    let display = ingest::display_path(folder.path(), &candidate.file.relative);
     let record = |digest, article, diagnostics| Record {
         len: candidate.len,
         modified: candidate.modified,
@@ -384,7 +387,12 @@ fn examine(
         article,
         diagnostics,
     };
-    match ingest::read_seed(&candidate.file.full, &display, config.seeds.max_file_bytes) {
+    match ingest::read_seed(
+        folder,
+        &candidate.file.relative,
+        &display,
+        config.seeds.max_file_bytes,
+    ) {
         Ok(bytes) => {
             let digest = xxhash_rust::xxh3::xxh3_128(&bytes);
             if candidate.previous_digest == Some(digest) {

@@ -20,7 +20,6 @@
 //! The builder is made once per load and shared (it is `Sync`), because
 //! building it per file would cost more than cleaning a small article.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use url::Url;
@@ -126,38 +125,6 @@ impl Sanitizer {
     pub fn clean(&self, html: &str) -> String {
         self.builder.clean(html).to_string()
     }
-}
-
-/// [`xml::strip_illegal`](crate::xml::strip_illegal) after a byte scan
-/// that rules out nearly all text at once: every character XML 1.0 forbids
-/// is a C0 control byte other than tab, LF and CR, or U+FFFE/U+FFFF, whose
-/// UTF-8 starts with 0xEF. Ingest checks every body, so this matters at
-/// 100,000 articles.
-pub fn strip_illegal(text: &str) -> (Cow<'_, str>, Option<usize>) {
-    if may_hold_illegal(text.as_bytes()) {
-        crate::xml::strip_illegal(text)
-    } else {
-        (Cow::Borrowed(text), None)
-    }
-}
-
-/// Whether `bytes` hold a C0 control other than tab, LF and CR, or 0xEF.
-/// Checks 32 bytes at a time without branching inside a chunk, which the
-/// compiler turns into vector compares.
-fn may_hold_illegal(bytes: &[u8]) -> bool {
-    fn suspect(byte: u8) -> bool {
-        (byte < 0x20) & (byte != b'\t') & (byte != b'\n') & (byte != b'\r') | (byte == 0xEF)
-    }
-    let mut chunks = bytes.chunks_exact(32);
-    for chunk in &mut chunks {
-        if chunk
-            .iter()
-            .fold(false, |found, &byte| found | suspect(byte))
-        {
-            return true;
-        }
-    }
-    chunks.remainder().iter().any(|&byte| suspect(byte))
 }
 
 /// Tags whose start or end separates two blocks of plain text.
@@ -414,32 +381,6 @@ mod tests {
             ]
         );
         assert_eq!(first, Some(1));
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn fast_strip_agrees_with_the_xml_rule_on_any_text(text in "(\\PC|[\\u{0}-\\u{1f}\\u{fffe}\\u{ffff}\\u{feff}])*") {
-            proptest::prop_assert_eq!(strip_illegal(&text), crate::xml::strip_illegal(&text));
-        }
-    }
-
-    #[test]
-    fn fast_strip_agrees_with_the_xml_rule() {
-        for text in [
-            "plain",
-            "tab\tcr\rlf\n",
-            "a\u{1}b",
-            "\u{FFFE}x\u{FFFF}",
-            "\u{FEFF}\u{FF01}",
-            "\u{1F600}",
-            "\u{7F}\u{85}",
-        ] {
-            assert_eq!(
-                strip_illegal(text),
-                crate::xml::strip_illegal(text),
-                "{text:?}"
-            );
-        }
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub(super) fn decode<'b>(bytes: &'b [u8], cx: &mut FileContext<'_>) -> Option<Co
     } else {
         Cow::Borrowed(text)
     };
-    let (clean, first) = super::clean::strip_illegal(&text);
+    let (clean, first) = xml::strip_illegal(&text);
     let Some(first) = first else {
         return Some(text);
     };

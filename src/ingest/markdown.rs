@@ -262,7 +262,7 @@ pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
 
 /// `value` without characters XML forbids, warning on `line` if it had any.
 fn legal(value: &str, line: usize, key: &str, cx: &mut FileContext<'_>) -> String {
-    let (clean, first) = super::clean::strip_illegal(value);
+    let (clean, first) = crate::xml::strip_illegal(value);
     if first.is_some() {
         cx.warning(
             line,

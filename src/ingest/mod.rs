@@ -4,22 +4,39 @@
 //! text becomes trusted data: everything later (topics, renderers) relies on
 //! the promises of [`crate::model`].
 //!
-//! The folder walk ([`load`]):
+//! The folder walk ([`load`], [`list`]):
 //!
 //! - Recurses into sub-folders. Files ending `.txt` are the seed text format
 //!   (`text.rs`), `.md` Markdown with `+++` front matter (`markdown.rs`); the
 //!   extension is matched case-insensitively (`.TXT` from Windows tools).
 //!   Everything else is ignored, as is every file or folder whose name starts
 //!   with `.` (editor swap files, `.git`).
-//! - Symbolic links to files are read; links to folders are not followed,
-//!   so a link loop cannot hang a build.
 //! - Files are visited in sorted order of their path under the folder,
 //!   written with `/`, so the result never depends on the file system's
 //!   listing order or on modification times. A file name that is not UTF-8
 //!   is rejected (its id would not be stable).
+//!
+//! Which files are read, the same at start-up, on reload, in `check` and in
+//! `build` (all of them go through [`list`] and [`read_seed`]):
+//!
+//! - Only regular files inside the seeds folder. A FIFO, socket or device
+//!   with a seed's name is rejected without being read; a symbolic link is
+//!   read when the file it leads to lies inside the seeds folder (wherever
+//!   the folder itself really is: it may be a link, as git-sync makes it),
+//!   and rejected when it leads outside. The diagnostic names the link, not
+//!   its target, and never quotes the file.
+//! - Links to folders are never followed: a folder reached through one has
+//!   no seeds (no link loop can hang a build, no article shows up twice, and
+//!   no folder outside is published through one).
+//! - That decision is made on the opened file, never on a name looked up
+//!   again: a seed is opened without blocking (a FIFO would wait for a
+//!   writer), then its own metadata must say regular file, then where it
+//!   really lies must be inside the folder. A file swapped for a link or a
+//!   FIFO between the walk and the read is caught all the same. These
+//!   checks rely on Unix.
 //! - A file over `seeds.max_file_bytes` is rejected with its size from its
-//!   metadata; no more than the limit and one byte of it is read (and no
-//!   more than 64 KiB before its size is checked).
+//!   metadata, before any of it is read; no more than the limit and one
+//!   byte of it is ever read (it may grow while it is read).
 //! - Files are parsed on all cores with one shared [`Sanitizer`]; the
 //!   outcome is the same as parsing them one by one.
 //!
@@ -48,13 +65,15 @@ mod decode;
 mod markdown;
 mod text;
 
-use std::cell::RefCell;
 use std::fs;
 use std::io::{self, Read};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
 use uuid::Uuid;
+use walkdir::WalkDir;
 
 pub use clean::{Sanitizer, SUMMARY_MAX_CHARS};
 
@@ -123,7 +142,7 @@ pub fn display_path(seeds_dir: &Path, relative_path: &str) -> String {
 pub fn load(seeds_dir: &Path, config: &Config) -> Result<Ingested> {
     let (files, listing_diagnostics) = list(seeds_dir, "")?;
     let parser = SeedParser::new(config);
-    let parsed = parse_all(&parser, seeds_dir, &files);
+    let parsed = parse_all(&parser, &SeedsFolder::locate(seeds_dir), &files);
     let mut ingested = Ingested::from_files(parsed);
     ingested.diagnostics.extend(listing_diagnostics);
     sort_diagnostics(&mut ingested.diagnostics);
@@ -212,203 +231,307 @@ pub struct SeedFile {
 /// The seed files under `seeds_dir/under` (`under` is empty for the whole
 /// folder, or a relative folder path ending in `/`), sorted by path, with
 /// diagnostics for what could not be listed. Fails only when that folder
-/// itself cannot be listed.
+/// itself cannot be listed. A folder reached through a link has no seeds.
+/// Whatever else has a seed's name is listed, FIFOs and links included:
+/// [`read_seed`] decides on the opened file, so that every path agrees.
 pub fn list(seeds_dir: &Path, under: &str) -> Result<(Vec<SeedFile>, Vec<Diagnostic>)> {
-    let folder = seeds_dir.join(under);
-    let entries = fs::read_dir(&folder).map_err(|source| Error::Seeds {
-        path: folder.clone(),
-        source,
-    })?;
     let mut files = Vec::new();
     let mut diagnostics = Vec::new();
-    walk(seeds_dir, entries, under, &mut files, &mut diagnostics);
-    files.sort_by(|a, b| a.relative.cmp(&b.relative));
-    Ok((files, diagnostics))
-}
-
-/// Reads one seed file, refusing it with its size from its metadata when
-/// it is larger than `max` bytes. The error is the diagnostic that rejects
-/// the file.
-pub fn read_seed(full: &Path, display_path: &str, max: u64) -> Result<Vec<u8>, Diagnostic> {
-    let bytes = fs::File::open(full).and_then(|f| read_bounded(f, max));
-    match bytes {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(len)) => Err(Diagnostic::error(
-            display_path,
-            1,
-            decode::too_big(len, max),
-        )),
-        Err(e) => Err(Diagnostic::error(
-            display_path,
-            1,
-            format!("cannot read this file: {e}"),
-        )),
+    if in_linked_folder(seeds_dir, under) {
+        return Ok((files, diagnostics));
     }
-}
-
-/// How much of a file is read before its size is asked for: more than
-/// nearly every seed, so that a seed costs an `open`, a `read` that gets all
-/// of it, a `read` that finds its end and a `close`, with no `fstat`.
-const FIRST_READ: usize = 64 * 1024;
-
-thread_local! {
-    /// Where files are read into on this thread, reused from file to file;
-    /// the caller gets a copy of exactly the file's length.
-    static READ_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The bytes of `file`, at most `max` and one more (a file that grows while
-/// it is read), or `Err(size)` when its metadata says it is over `max`.
-fn read_bounded(mut file: fs::File, max: u64) -> io::Result<Result<Vec<u8>, u64>> {
-    let limit = usize::try_from(max).unwrap_or(usize::MAX).saturating_add(1);
-    READ_BUFFER.with_borrow_mut(|buffer| {
-        if buffer.is_empty() {
-            buffer.resize(FIRST_READ, 0);
-        }
-        let mut len = 0;
-        let mut checked = false;
-        loop {
-            if len == limit {
-                break;
-            }
-            if len == buffer.len() || (len >= FIRST_READ && !checked) {
-                // A large file: its size decides before more of it is read.
-                let size = file.metadata()?.len();
-                if size > max {
-                    return Ok(Err(size));
-                }
-                checked = true;
-                let wanted = usize::try_from(size)
-                    .unwrap_or(usize::MAX)
-                    .saturating_add(1);
-                let grown = buffer.len().saturating_mul(2).max(wanted).min(limit);
-                if grown > buffer.len() {
-                    buffer.resize(grown, 0);
-                }
-            }
-            let end = if checked {
-                buffer.len()
-            } else {
-                buffer.len().min(FIRST_READ)
-            };
-            let end = end.min(limit);
-            match file.read(&mut buffer[len..end]) {
-                Ok(0) => break,
-                Ok(read) => len += read,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        if len == limit && !checked {
-            // Over a limit smaller than the first read: report the size.
-            let size = file.metadata()?.len();
-            if size > max {
-                return Ok(Err(size));
-            }
-        }
-        Ok(Ok(buffer[..len].to_vec()))
-    })
-}
-
-fn walk(
-    seeds_dir: &Path,
-    entries: fs::ReadDir,
-    prefix: &str,
-    files: &mut Vec<SeedFile>,
-    diagnostics: &mut Vec<Diagnostic>,
-) {
-    for entry in entries {
+    let top = seeds_dir.join(under);
+    // The folders being listed, by depth, as paths under the seeds folder
+    // ending in `/`: where an entry's path begins, and what a listing error
+    // is about. Links to folders are not followed (`WalkDir` follows only
+    // `top`, which may itself be a link, like a swapped seeds folder).
+    let mut folders = vec![under.to_owned()];
+    let walk = WalkDir::new(&top).into_iter().filter_entry(|entry| {
+        entry.depth() == 0 || !entry.file_name().as_encoded_bytes().starts_with(b".")
+    });
+    for entry in walk {
         let entry = match entry {
             Ok(entry) => entry,
+            Err(e) if e.depth() == 0 => {
+                return Err(Error::Seeds {
+                    path: top,
+                    source: e.into(),
+                })
+            }
             Err(e) => {
-                let folder = if prefix.is_empty() {
-                    "."
-                } else {
-                    prefix.trim_end_matches('/')
-                };
-                diagnostics.push(Diagnostic::error(
-                    display_path(seeds_dir, folder),
-                    1,
-                    format!("cannot list this folder completely: {e}"),
-                ));
+                diagnostics.extend(listing_problem(seeds_dir, &folders, &e));
                 continue;
             }
         };
-        let name = entry.file_name();
-        let lossy = name.to_string_lossy();
-        if lossy.starts_with('.') {
+        let depth = entry.depth();
+        if depth == 0 {
+            // The top folder itself, or a link to it; a file has no seeds.
+            if !entry.file_type().is_dir() && !top.is_dir() {
+                return Err(Error::Seeds {
+                    path: top,
+                    source: io::ErrorKind::NotADirectory.into(),
+                });
+            }
             continue;
         }
-        let relative = format!("{prefix}{lossy}");
-        let path = entry.path();
-        let file_type = match entry.file_type() {
-            Ok(t) => t,
-            Err(e) => {
-                if SeedKind::of(&relative).is_some() {
-                    diagnostics.push(Diagnostic::error(
-                        display_path(seeds_dir, &relative),
-                        1,
-                        format!("cannot read this file: {e}"),
-                    ));
-                }
-                continue;
-            }
-        };
+        folders.truncate(depth);
+        let relative = format!(
+            "{}{}",
+            folders[depth - 1],
+            entry.file_name().to_string_lossy()
+        );
+        let file_type = entry.file_type();
         if file_type.is_dir() {
-            match fs::read_dir(&path) {
-                Ok(sub) => walk(seeds_dir, sub, &format!("{relative}/"), files, diagnostics),
-                Err(e) => diagnostics.push(Diagnostic::error(
-                    display_path(seeds_dir, &relative),
-                    1,
-                    format!("cannot read this folder, so its seeds are not published: {e}"),
-                )),
-            }
+            folders.push(relative + "/");
             continue;
         }
         if SeedKind::of(&relative).is_none() {
             continue;
         }
+        let refuse =
+            |message: String| Diagnostic::error(display_path(seeds_dir, &relative), 1, message);
         if file_type.is_symlink() {
-            match fs::metadata(&path) {
-                Ok(meta) if meta.is_file() => {}
-                Ok(_) => continue, // a link to a folder: not followed
+            match fs::metadata(entry.path()) {
+                Ok(target) if target.is_dir() => continue, // not followed
+                Ok(_) => {}
                 Err(e) => {
-                    diagnostics.push(Diagnostic::error(
-                        display_path(seeds_dir, &relative),
-                        1,
-                        format!("cannot read this file (a broken link?): {e}"),
-                    ));
+                    diagnostics.push(refuse(format!(
+                        "cannot read this file (a broken link?): {e}"
+                    )));
                     continue;
                 }
             }
-        } else if !file_type.is_file() {
-            continue;
         }
-        if name.to_str().is_none() {
-            diagnostics.push(Diagnostic::error(
-                display_path(seeds_dir, &relative),
-                1,
-                "the file name is not valid UTF-8: rename the file",
+        if entry.file_name().to_str().is_none() {
+            diagnostics.push(refuse(
+                "the file name is not valid UTF-8: rename the file".to_owned(),
             ));
             continue;
         }
         files.push(SeedFile {
             relative,
-            full: path,
+            full: entry.into_path(),
         });
     }
+    files.sort_by(|a, b| a.relative.cmp(&b.relative));
+    sort_diagnostics(&mut diagnostics);
+    Ok((files, diagnostics))
+}
+
+/// The diagnostic for an error of the walk below the top folder, given the
+/// folders being listed (see [`list`]): a folder that cannot be opened, a
+/// listing cut short, or a seed whose kind cannot be read.
+fn listing_problem(seeds_dir: &Path, folders: &[String], e: &walkdir::Error) -> Option<Diagnostic> {
+    let cause = e
+        .io_error()
+        .map_or_else(|| e.to_string(), ToString::to_string);
+    let parent = folders.get(e.depth() - 1)?;
+    let Some(name) = e.path().and_then(Path::file_name) else {
+        // Reading the folder's entries failed part way.
+        let folder = match parent.trim_end_matches('/') {
+            "" => ".",
+            folder => folder,
+        };
+        return Some(Diagnostic::error(
+            display_path(seeds_dir, folder),
+            1,
+            format!("cannot list this folder completely: {cause}"),
+        ));
+    };
+    let relative = format!("{parent}{}", name.to_string_lossy());
+    if folders.get(e.depth()) == Some(&format!("{relative}/")) {
+        // A folder just listed as an entry, which cannot be opened.
+        Some(Diagnostic::error(
+            display_path(seeds_dir, &relative),
+            1,
+            format!("cannot read this folder, so its seeds are not published: {cause}"),
+        ))
+    } else {
+        SeedKind::of(&relative).map(|_| {
+            Diagnostic::error(
+                display_path(seeds_dir, &relative),
+                1,
+                format!("cannot read this file: {cause}"),
+            )
+        })
+    }
+}
+
+/// Whether a folder on the way from `seeds_dir` to `relative` (a file, or a
+/// folder ending in `/`) is a symbolic link: nothing under such a folder is
+/// a seed.
+pub fn in_linked_folder(seeds_dir: &Path, relative: &str) -> bool {
+    let Some((folders, _)) = relative.rsplit_once('/') else {
+        return false;
+    };
+    let mut path = seeds_dir.to_path_buf();
+    folders.split('/').any(|folder| {
+        path.push(folder);
+        fs::symlink_metadata(&path).is_ok_and(|meta| meta.is_symlink())
+    })
+}
+
+/// Why a seed name that is not a regular file is not published.
+fn not_a_file(file_type: fs::FileType) -> String {
+    let what = if file_type.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_block_device() || file_type.is_char_device() {
+        "a device"
+    } else if file_type.is_dir() {
+        "a folder"
+    } else {
+        "a special file"
+    };
+    format!(
+        "this is {what}, not a regular file, so it is not published: \
+         replace it with a regular file or move it out of the seeds folder"
+    )
+}
+
+/// The seeds folder for one pass over it: the path as given, which names
+/// files, and where it really is, which every file read must lie inside.
+#[derive(Debug, Clone)]
+pub struct SeedsFolder {
+    path: PathBuf,
+    real: PathBuf,
+}
+
+impl SeedsFolder {
+    /// Resolves where `seeds_dir` really is, once for a whole pass. When it
+    /// cannot be resolved (it is gone), no file can be read from it either.
+    pub fn locate(seeds_dir: &Path) -> Self {
+        Self {
+            path: seeds_dir.to_path_buf(),
+            real: fs::canonicalize(seeds_dir).unwrap_or_else(|_| seeds_dir.to_path_buf()),
+        }
+    }
+
+    /// The folder as given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Why `file`, opened at `relative` under this folder, is not one of
+    /// its seeds, if it is not: it lies outside, or was reached through a
+    /// linked folder.
+    fn misplaced(&self, file: &fs::File, opened: &fs::Metadata, relative: &str) -> Option<String> {
+        let real = match real_path(file, opened, &self.path.join(relative)) {
+            Ok(real) => real,
+            Err(e) => return Some(format!("cannot read this file: {e}")),
+        };
+        if real == self.real.join(relative) {
+            return None; // no link on the way: nearly every seed
+        }
+        if in_linked_folder(&self.path, relative) {
+            return Some(
+                "this file is in a folder reached through a symbolic link, which tidings \
+                 does not follow: move the file into a real folder of the seeds folder"
+                    .to_owned(),
+            );
+        }
+        // The folder may have been swapped (git-sync) since the pass began.
+        let inside = real.starts_with(&self.real)
+            || fs::canonicalize(&self.path).is_ok_and(|now| real.starts_with(now));
+        (!inside).then(|| {
+            "this is a link to a file outside the seeds folder, so it is not published: \
+             copy the file into the seeds folder, or link to a file inside it"
+                .to_owned()
+        })
+    }
+}
+
+/// Where the opened `file` really lies, symbolic links resolved. Linux
+/// names every open file under `/proc/self/fd`, which answers for the
+/// opened file itself; without that, see [`real_path_by_name`].
+fn real_path(file: &fs::File, opened: &fs::Metadata, full: &Path) -> io::Result<PathBuf> {
+    match fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())) {
+        Ok(real) => Ok(real),
+        Err(_) => real_path_by_name(opened, full),
+    }
+}
+
+/// Where the file opened at `full` really lies, from its name resolved
+/// again: accepted only when that names the very file that was opened (the
+/// same device and inode), so a file swapped in between is refused.
+fn real_path_by_name(opened: &fs::Metadata, full: &Path) -> io::Result<PathBuf> {
+    let real = fs::canonicalize(full)?;
+    let named = fs::metadata(&real)?;
+    if (named.dev(), named.ino()) == (opened.dev(), opened.ino()) {
+        Ok(real)
+    } else {
+        Err(io::Error::other(
+            "the file was replaced while it was read; it is read again on its next change",
+        ))
+    }
+}
+
+/// Reads the seed at `relative` under `folder`, when it is a regular file
+/// inside the folder (see the module documentation), refusing it with its
+/// size from its metadata when it is larger than `max` bytes. The error is
+/// the diagnostic that rejects the file, on `display_path`.
+pub fn read_seed(
+    folder: &SeedsFolder,
+    relative: &str,
+    display_path: &str,
+    max: u64,
+) -> Result<Vec<u8>, Diagnostic> {
+    let refuse = |message: String| Diagnostic::error(display_path, 1, message);
+    let cannot_read = |e: io::Error| refuse(format!("cannot read this file: {e}"));
+    let full = folder.path.join(relative);
+    // Without blocking, so that a FIFO answers at once instead of waiting
+    // for a writer; and never as this process's terminal, if it is one.
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(&full)
+        .map_err(|e| match fs::metadata(&full) {
+            // Refused already; the name only words the diagnostic (a socket
+            // cannot be opened at all).
+            Ok(meta) if !meta.is_file() => refuse(not_a_file(meta.file_type())),
+            _ => cannot_read(e),
+        })?;
+    let opened = file.metadata().map_err(cannot_read)?;
+    if !opened.is_file() {
+        return Err(refuse(not_a_file(opened.file_type())));
+    }
+    if let Some(message) = folder.misplaced(&file, &opened, relative) {
+        return Err(refuse(message));
+    }
+    if opened.len() > max {
+        return Err(refuse(decode::too_big(opened.len(), max)));
+    }
+    read_bounded(file, opened.len(), max).map_err(cannot_read)
+}
+
+/// The bytes of `file`, whose metadata said `len`: at most `max` and one
+/// more, so that a file which grew past the limit while it was read is
+/// still refused (by [`decode`]) without being read whole.
+fn read_bounded(file: fs::File, len: u64, max: u64) -> io::Result<Vec<u8>> {
+    // Room for the whole file and one byte, so that the read which finds
+    // its end needs no more memory.
+    let room = usize::try_from(len.saturating_add(1)).unwrap_or(usize::MAX);
+    let mut bytes = Vec::with_capacity(room);
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 type Parsed = (String, Option<Article>, Vec<Diagnostic>);
 
 /// Reads and parses `files` on every core, keeping their order.
-fn parse_all(parser: &SeedParser<'_>, seeds_dir: &Path, files: &[SeedFile]) -> Vec<Parsed> {
-    cores::in_shares(files, |f| read_and_parse(parser, seeds_dir, f))
+fn parse_all(parser: &SeedParser<'_>, folder: &SeedsFolder, files: &[SeedFile]) -> Vec<Parsed> {
+    cores::in_shares(files, |f| read_and_parse(parser, folder, f))
 }
 
-fn read_and_parse(parser: &SeedParser<'_>, seeds_dir: &Path, file: &SeedFile) -> Parsed {
-    let path = display_path(seeds_dir, &file.relative);
-    match read_seed(&file.full, &path, parser.config.seeds.max_file_bytes) {
+fn read_and_parse(parser: &SeedParser<'_>, folder: &SeedsFolder, file: &SeedFile) -> Parsed {
+    let path = display_path(folder.path(), &file.relative);
+    match read_seed(
+        folder,
+        &file.relative,
+        &path,
+        parser.config.seeds.max_file_bytes,
+    ) {
         Ok(bytes) => {
             let (article, diagnostics) = parser.parse(&path, &file.relative, &bytes);
             (path, article, diagnostics)
@@ -470,7 +593,7 @@ impl<'c> SeedParser<'c> {
             BodyHtml::Built(html) => html,
             BodyHtml::Authored(html) => self.sanitizer.clean(&html),
         };
-        let html = match clean::strip_illegal(&html) {
+        let html = match crate::xml::strip_illegal(&html) {
             (_, None) => html,
             (stripped, Some(_)) => {
                 cx.warning(
@@ -633,30 +756,24 @@ mod tests {
     #[test]
     fn read_seed_reads_whole_files_and_refuses_large_ones_by_size() {
         let dir = tempfile::tempdir().unwrap();
-        let sizes = [
-            0,
-            1,
-            4000,
-            FIRST_READ - 1,
-            FIRST_READ,
-            FIRST_READ + 1,
-            3 * FIRST_READ + 7,
-        ];
-        for size in sizes {
-            let path = dir.path().join(format!("{size}.txt"));
+        let folder = SeedsFolder::locate(dir.path());
+        for size in [0, 1, 4000, 65535, 65536, 65537, 3 * 65536 + 7] {
+            let relative = format!("{size}.txt");
             let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-            fs::write(&path, &bytes).unwrap();
-            // Twice, so the second read reuses a buffer a larger file grew.
-            for _ in 0..2 {
-                assert_eq!(read_seed(&path, "x", 1 << 20).unwrap(), bytes, "{size}");
-                assert_eq!(
-                    read_seed(&path, "x", size as u64).unwrap(),
-                    bytes,
-                    "{size} at the limit"
-                );
-            }
+            fs::write(dir.path().join(&relative), &bytes).unwrap();
+            assert_eq!(
+                read_seed(&folder, &relative, "x", 1 << 20).unwrap(),
+                bytes,
+                "{size}"
+            );
+            assert_eq!(
+                read_seed(&folder, &relative, "x", size as u64).unwrap(),
+                bytes,
+                "{size} at the limit"
+            );
             if size > 0 {
-                let refused = read_seed(&path, "seeds/x.txt", size as u64 - 1).unwrap_err();
+                let refused =
+                    read_seed(&folder, &relative, "seeds/x.txt", size as u64 - 1).unwrap_err();
                 assert!(
                     refused
                         .to_string()
@@ -665,13 +782,48 @@ mod tests {
                 );
             }
         }
-        let missing = read_seed(&dir.path().join("none.txt"), "seeds/none.txt", 10).unwrap_err();
+        let missing = read_seed(&folder, "none.txt", "seeds/none.txt", 10).unwrap_err();
         assert!(
             missing
                 .to_string()
                 .starts_with("seeds/none.txt:1: cannot read this file"),
             "{missing}"
         );
+    }
+
+    #[test]
+    fn a_seeds_folder_swapped_during_a_pass_is_read_where_it_now_is() {
+        let dir = tempfile::tempdir().unwrap();
+        for release in ["1", "2"] {
+            let path = dir.path().join(release);
+            fs::create_dir(&path).unwrap();
+            fs::write(path.join("a.txt"), release).unwrap();
+        }
+        let seeds = dir.path().join("seeds");
+        std::os::unix::fs::symlink("1", &seeds).unwrap();
+        let folder = SeedsFolder::locate(&seeds);
+        // As git-sync swaps it: a new link renamed over the old one.
+        std::os::unix::fs::symlink("2", dir.path().join("next")).unwrap();
+        fs::rename(dir.path().join("next"), &seeds).unwrap();
+        assert_eq!(read_seed(&folder, "a.txt", "x", 10).unwrap(), b"2");
+    }
+
+    #[test]
+    fn a_real_path_by_name_must_name_the_opened_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = fs::canonicalize(dir.path()).unwrap();
+        fs::write(dir.path().join("a.txt"), "a").unwrap();
+        std::os::unix::fs::symlink("a.txt", dir.path().join("link.txt")).unwrap();
+        let opened = fs::File::open(dir.path().join("link.txt"))
+            .and_then(|f| f.metadata())
+            .unwrap();
+        assert_eq!(
+            real_path_by_name(&opened, &dir.path().join("link.txt")).unwrap(),
+            real.join("a.txt")
+        );
+        fs::write(dir.path().join("b.txt"), "b").unwrap();
+        fs::rename(dir.path().join("b.txt"), dir.path().join("a.txt")).unwrap();
+        assert!(real_path_by_name(&opened, &dir.path().join("link.txt")).is_err());
     }
 
     #[test]

@@ -43,6 +43,7 @@
 use std::borrow::Cow;
 
 use crate::model::Link;
+use crate::xml::escape_into;
 
 use super::clean::http_url;
 use super::dates::parse_date;
@@ -245,47 +246,6 @@ fn link_url(target: &str) -> Option<String> {
         target.split_whitespace().next().unwrap_or("")
     };
     http_url(target)
-}
-
-/// Escapes `text` onto `out` exactly as [`crate::xml::escape`] does
-/// (`&`, `<`, `>`, `"` and `'`), without an intermediate string.
-fn escape_into(out: &mut String, text: &str) {
-    fn special(byte: u8) -> bool {
-        (byte == b'&') | (byte == b'<') | (byte == b'>') | (byte == b'"') | (byte == b'\'')
-    }
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    let mut at = 0;
-    while at < bytes.len() {
-        // Skip 16 bytes at a time while none needs escaping (vector
-        // compares, no branch per byte).
-        while let Some(chunk) = bytes.get(at..at + 16) {
-            if chunk
-                .iter()
-                .fold(false, |found, &byte| found | special(byte))
-            {
-                break;
-            }
-            at += 16;
-        }
-        let Some(&byte) = bytes.get(at) else { break };
-        let entity = match byte {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => {
-                at += 1;
-                continue;
-            }
-        };
-        out.push_str(&text[from..at]);
-        out.push_str(entity);
-        at += 1;
-        from = at;
-    }
-    out.push_str(&text[from..]);
 }
 
 /// A link as the seed text format writes it, onto `html`.
@@ -1058,14 +1018,6 @@ mod tests {
     }
 
     proptest! {
-        #[test]
-        fn escape_into_matches_xml_escape(text in "(\\PC|[&<>\"'])*") {
-            let mut out = String::from("x");
-            escape_into(&mut out, &text);
-            let expected = crate::xml::escape(&text);
-            prop_assert_eq!(&out[1..], expected.as_ref());
-        }
-
         #[test]
         fn never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let _ = parse_bytes(&bytes);
