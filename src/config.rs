@@ -6,6 +6,7 @@
 //! [`Config::parse`] takes text, [`Config::from_file`] reads a file.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -46,12 +47,24 @@ pub struct Site {
     pub hub: Option<Url>,
 }
 
+/// `[http]`. The limits (the last four) are read at start-up only, like
+/// `listen`: a running server keeps the ones it started with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Http {
     pub listen: String,
     pub max_age: u32,
     pub stale_while_revalidate: u32,
     pub stale_if_error: u32,
+    /// How long a client may take to send a request's headers, from their
+    /// first byte (for a new connection, from its opening).
+    pub header_timeout: Duration,
+    /// How long a keep-alive connection may sit between requests.
+    pub keepalive_timeout: Duration,
+    /// The largest request line plus headers; larger ones get `431`.
+    pub max_header_bytes: usize,
+    /// Open connections past which the least recently active are closed
+    /// to make room (lowered at start-up to fit the open-files limit).
+    pub max_connections: usize,
 }
 
 impl Http {
@@ -132,15 +145,35 @@ struct RawHttp {
     max_age: u32,
     stale_while_revalidate: u32,
     stale_if_error: u32,
+    header_timeout_secs: Spanned<i64>,
+    keepalive_timeout_secs: Spanned<i64>,
+    max_header_bytes: Spanned<i64>,
+    max_connections: Spanned<i64>,
 }
+
+/// The accepted range of each `[http]` limit: below it the server would
+/// refuse ordinary clients, above it a limit would no longer protect it.
+const HEADER_TIMEOUT_SECS: (i64, i64) = (1, 3_600);
+const KEEPALIVE_TIMEOUT_SECS: (i64, i64) = (1, 3_600);
+const MAX_HEADER_BYTES: (i64, i64) = (1_024, 1_048_576);
+const MAX_CONNECTIONS: (i64, i64) = (1, 1_000_000);
 
 impl Default for RawHttp {
     fn default() -> Self {
+        // The limits follow nginx: a header timeout well under its 60 s
+        // (slow clients hold a connection no longer than needed), its
+        // 75 s keep-alive timeout, 16 KiB of headers (nginx allows 8 KiB a
+        // line; browsers with large cookies stay well under 16 KiB), and
+        // Debian's 768 connections, which fit the usual 1024 open files.
         Self {
             listen: "127.0.0.1:8080".into(),
             max_age: 300,
             stale_while_revalidate: 60,
             stale_if_error: 86_400,
+            header_timeout_secs: Spanned::new(0..0, 20),
+            keepalive_timeout_secs: Spanned::new(0..0, 75),
+            max_header_bytes: Spanned::new(0..0, 16_384),
+            max_connections: Spanned::new(0..0, 768),
         }
     }
 }
@@ -230,6 +263,38 @@ impl Config {
             ),
         };
 
+        let within = |name: &str, value: &Spanned<i64>, (low, high): (i64, i64)| {
+            let number = *value.get_ref();
+            if (low..=high).contains(&number) {
+                Ok(number as u64)
+            } else {
+                Err(at(
+                    value.span().start,
+                    format!("http.{name} is {number}: it must be from {low} to {high}"),
+                ))
+            }
+        };
+        let header_timeout = within(
+            "header_timeout_secs",
+            &raw.http.header_timeout_secs,
+            HEADER_TIMEOUT_SECS,
+        )?;
+        let keepalive_timeout = within(
+            "keepalive_timeout_secs",
+            &raw.http.keepalive_timeout_secs,
+            KEEPALIVE_TIMEOUT_SECS,
+        )?;
+        let max_header_bytes = within(
+            "max_header_bytes",
+            &raw.http.max_header_bytes,
+            MAX_HEADER_BYTES,
+        )?;
+        let max_connections = within(
+            "max_connections",
+            &raw.http.max_connections,
+            MAX_CONNECTIONS,
+        )?;
+
         let mut topics: Vec<Topic> = Vec::with_capacity(raw.topic.len());
         for t in raw.topic {
             let slug = t.slug.get_ref().clone();
@@ -286,6 +351,10 @@ impl Config {
                 max_age: raw.http.max_age,
                 stale_while_revalidate: raw.http.stale_while_revalidate,
                 stale_if_error: raw.http.stale_if_error,
+                header_timeout: Duration::from_secs(header_timeout),
+                keepalive_timeout: Duration::from_secs(keepalive_timeout),
+                max_header_bytes: max_header_bytes as usize,
+                max_connections: max_connections as usize,
             },
             seeds: SeedRules {
                 max_file_bytes: raw.seeds.max_file_bytes,
@@ -346,6 +415,10 @@ mod tests {
         assert_eq!(config.site.max_entries, 50);
         assert_eq!(config.site.timezone, Tz::UTC);
         assert_eq!(config.http.listen, "127.0.0.1:8080");
+        assert_eq!(config.http.header_timeout, Duration::from_secs(20));
+        assert_eq!(config.http.keepalive_timeout, Duration::from_secs(75));
+        assert_eq!(config.http.max_header_bytes, 16_384);
+        assert_eq!(config.http.max_connections, 768);
         assert_eq!(config.seeds.max_file_bytes, 1024 * 1024);
         assert!(config.topics.is_empty());
     }
@@ -396,6 +469,45 @@ mod tests {
         assert!(err.contains("absolute"), "{err}");
         let err = parse("[site]\nmax_entries = 0\n").unwrap_err().to_string();
         assert!(err.contains("at least 1"), "{err}");
+    }
+
+    #[test]
+    fn http_limits_are_read_and_kept_in_range() {
+        let config = parse(
+            "[http]\nheader_timeout_secs = 5\nkeepalive_timeout_secs = 30\n\
+             max_header_bytes = 8192\nmax_connections = 100\n",
+        )
+        .unwrap();
+        assert_eq!(config.http.header_timeout, Duration::from_secs(5));
+        assert_eq!(config.http.keepalive_timeout, Duration::from_secs(30));
+        assert_eq!(config.http.max_header_bytes, 8192);
+        assert_eq!(config.http.max_connections, 100);
+        for (text, line, key) in [
+            (
+                "[http]\nheader_timeout_secs = 0\n",
+                2,
+                "header_timeout_secs",
+            ),
+            (
+                "[http]\n\nkeepalive_timeout_secs = -1\n",
+                3,
+                "keepalive_timeout_secs",
+            ),
+            ("[http]\nmax_header_bytes = 100\n", 2, "max_header_bytes"),
+            ("[http]\nmax_connections = 0\n", 2, "max_connections"),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("config/tidings.toml:{line}:"))
+                    && err.contains(key)
+                    && err.contains("must be from"),
+                "{err}"
+            );
+        }
+        let err = parse("[http]\nheader_timeout = 5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("header_timeout"), "{err}");
     }
 
     #[test]

@@ -61,14 +61,25 @@ pub async fn run(
         })?;
     let address: SocketAddr = listener.local_addr().map_err(ServeError::Serve)?;
 
+    let open_files = http::raise_open_files_limit();
+    let limits = http::Limits::new(&config.http, open_files);
+    tracing::info!(
+        "limits: header timeout {:?}, keep-alive timeout {:?}, headers up to {} bytes, up to {} connections",
+        limits.header_timeout,
+        limits.keepalive_timeout,
+        limits.max_header_bytes,
+        limits.max_connections
+    );
+
     let started = Instant::now();
     tracing::info!(
         config = %config_path.display(),
         seeds = %seeds_dir.display(),
         "publishing"
     );
+    let seeds_folder = seeds_dir.clone();
     let reloader = Reloader::start(config, config_path, seeds_dir, |catalog, config| {
-        http::State::new(catalog, &config.http)
+        http::State::new(catalog, &config.http).with_seeds_folder(&seeds_folder)
     })?;
     let state = reloader.outlet().clone();
     let catalog = state.catalog();
@@ -93,7 +104,7 @@ pub async fn run(
     });
     let deadline = stop.stopped();
     tokio::select! {
-        () = http::serve(listener, state, stop) => {}
+        () = http::serve(listener, state, limits, stop) => {}
         () = async move {
             deadline.await;
             tokio::time::sleep(SHUTDOWN_GRACE).await;

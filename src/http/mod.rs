@@ -20,24 +20,46 @@
 //! - `If-Match` and `If-Unmodified-Since` are honoured too (`412`);
 //! - `404`, `405` and `412` carry `Cache-Control: no-store`, so a topic
 //!   added later is never hidden behind a cached error;
-//! - `/healthz` is never cached and answers `GET` and `HEAD` only.
+//! - `/healthz` is never cached and answers `GET` and `HEAD` only; it is
+//!   built once per catalog and reload report, bounded ([`health`]).
+//!
+//! [`serve`] adds what concerns connections rather than documents, each
+//! limit a `[http]` setting ([`limits`]):
+//! - `header_timeout_secs` (default 20): a request head must be complete
+//!   this long after its first byte, or after the connection opened; then
+//!   the connection is closed;
+//! - `keepalive_timeout_secs` (default 75): a connection with no request
+//!   and no byte moving for this long is closed;
+//! - `max_header_bytes` (default 16 KiB): a longer request line plus
+//!   headers gets `431` and the connection is closed (hyper's check);
+//! - `max_connections` (default 768, lowered to fit the open-files limit,
+//!   whose soft value is raised to the hard one at start-up): past it,
+//!   each new connection closes the least recently active one, so the
+//!   server keeps accepting and answering whatever holds the others;
+//! - an HTTP/1.1 request without `Host`, or any with more than one, gets
+//!   `400` (RFC 9112 §3.2) and the connection is closed. This is a rule of
+//!   HTTP/1.1 messages, so [`router`], which may sit behind another server
+//!   or protocol, leaves it to that server.
 
 pub mod conditional;
 pub mod encoding;
+mod health;
+mod limits;
 mod snapshot;
 mod stop;
 
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::extract::Request;
 use axum::http::header::{
-    ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, LOCATION,
+    ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_TYPE, HOST, LOCATION,
     X_CONTENT_TYPE_OPTIONS,
 };
-use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Version};
 use axum::Router;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -49,6 +71,8 @@ use crate::catalog::{Catalog, Encoding};
 use crate::config::Http;
 use crate::reload::{Outlet, ReloadStatus};
 use conditional::Outcome;
+use health::{Health, SeedsFolder};
+pub use limits::{raise_open_files_limit, Limits};
 use snapshot::{Prepared, Snapshot};
 pub use stop::Stop;
 
@@ -60,6 +84,7 @@ const ALLOWED: HeaderValue = HeaderValue::from_static("GET, HEAD");
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+const CLOSE: HeaderValue = HeaderValue::from_static("close");
 
 /// What the server answers from: the current catalog, prepared, behind an
 /// atomic pointer. Cloning is cheap (one `Arc`).
@@ -75,24 +100,48 @@ pub struct State {
 #[derive(Debug)]
 struct Shared {
     current: ArcSwap<Snapshot>,
-    /// Serialises swaps, so `swap` keeps the `Cache-Control` of the latest
-    /// `swap_with`.
-    swapping: Mutex<()>,
-    /// What the reloader last reported, for `/healthz`.
-    reload: Mutex<ReloadStatus>,
+    /// `/healthz` of the current catalog and reload report.
+    health: ArcSwap<Health>,
+    /// Serialises swaps and reports, so `swap` keeps the `Cache-Control`
+    /// of the latest `swap_with` and `health` follows the latest of each.
+    reporting: Mutex<Reporting>,
+}
+
+/// What `/healthz` is built from, besides the catalog.
+#[derive(Debug)]
+struct Reporting {
+    /// What the reloader last reported.
+    reload: ReloadStatus,
+    seeds: SeedsFolder,
 }
 
 impl State {
     /// Serves `catalog` with the `Cache-Control` of `http`.
     pub fn new(catalog: Catalog, http: &Http) -> Self {
         let snapshot = Snapshot::new(Arc::new(catalog), cache_control(http));
+        let reporting = Reporting {
+            reload: ReloadStatus::default(),
+            seeds: SeedsFolder::default(),
+        };
+        let health = Health::new(&snapshot.catalog, &reporting.reload, &reporting.seeds);
         Self {
             shared: Arc::new(Shared {
                 current: ArcSwap::from_pointee(snapshot),
-                swapping: Mutex::new(()),
-                reload: Mutex::new(ReloadStatus::default()),
+                health: ArcSwap::from_pointee(health),
+                reporting: Mutex::new(reporting),
             }),
         }
+    }
+
+    /// Names the seeds folder the catalog is built from, so that `/healthz`
+    /// shows rejected files by their path under it (by default, the
+    /// catalog's paths are taken to be under `seeds`).
+    pub fn with_seeds_folder(self, seeds_dir: &Path) -> Self {
+        let mut reporting = self.reporting();
+        reporting.seeds = SeedsFolder::new(seeds_dir);
+        self.refresh_health(&reporting);
+        drop(reporting);
+        self
     }
 
     /// Replaces the catalog at once, keeping the `Cache-Control` setting.
@@ -112,20 +161,14 @@ impl State {
 
     /// Records the outcome of a reload for `/healthz`.
     pub fn report_reload(&self, status: ReloadStatus) {
-        *self
-            .shared
-            .reload
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = status;
+        let mut reporting = self.reporting();
+        reporting.reload = status;
+        self.refresh_health(&reporting);
     }
 
     /// What the reloader last reported.
     pub fn reload_status(&self) -> ReloadStatus {
-        self.shared
-            .reload
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        self.reporting().reload.clone()
     }
 
     /// The catalog being served (the `previous` of the next build).
@@ -134,15 +177,26 @@ impl State {
     }
 
     fn replace(&self, catalog: Catalog, cache_control: Option<HeaderValue>) {
-        let _one_at_a_time = self
-            .shared
-            .swapping
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let reporting = self.reporting();
         let previous = self.shared.current.load_full();
         let cache_control = cache_control.unwrap_or_else(|| previous.cache_control.clone());
         let next = Snapshot::new(Arc::new(catalog), cache_control);
         self.shared.current.store(Arc::new(next));
+        self.refresh_health(&reporting);
+    }
+
+    fn reporting(&self) -> MutexGuard<'_, Reporting> {
+        self.shared
+            .reporting
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Rebuilds `/healthz`; the caller holds `reporting`.
+    fn refresh_health(&self, reporting: &Reporting) {
+        let catalog = &self.shared.current.load().catalog;
+        let health = Health::new(catalog, &reporting.reload, &reporting.seeds);
+        self.shared.health.store(Arc::new(health));
     }
 
     /// The whole answer to one request.
@@ -168,11 +222,7 @@ impl State {
             }
         } else if path == HEALTH_PATH {
             if readable {
-                let status = self.reload_status();
-                (
-                    health_response(&health_json(&snapshot.catalog, &status), head),
-                    None,
-                )
+                (self.shared.health.load().response(head), None)
             } else {
                 (method_not_allowed(), None)
             }
@@ -260,43 +310,6 @@ fn document_response(
     response
 }
 
-/// `/healthz`: built per request (it is small, and the reload status can
-/// change without a new catalog), never cached.
-fn health_json(catalog: &Catalog, reload: &ReloadStatus) -> Bytes {
-    let rejected: Vec<_> = catalog
-        .rejected()
-        .map(|d| serde_json::json!({ "path": d.path, "line": d.line, "message": d.message }))
-        .collect();
-    let body = serde_json::json!({
-        "status": if reload.last_error.is_some() { "degraded" } else { "ok" },
-        "generation": catalog.generation,
-        "articles": catalog.articles,
-        "documents": catalog.len(),
-        "rejected": rejected,
-        "warnings": catalog.diagnostics.len() - rejected.len(),
-        "last_reload": reload.last_reload,
-        "last_error": reload.last_error,
-    });
-    let mut text = body.to_string();
-    text.push('\n');
-    Bytes::from(text)
-}
-
-fn health_response(health: &Bytes, head: bool) -> Response<Body> {
-    let body = if head {
-        Body::default()
-    } else {
-        Body::new(health.clone())
-    };
-    let mut response = Response::new(body);
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, JSON);
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(health.len()));
-    headers.insert(CACHE_CONTROL, NO_STORE);
-    headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
-    response
-}
-
 fn redirect(location: String, cache_control: &HeaderValue) -> Response<Body> {
     let mut response = plain(
         StatusCode::MOVED_PERMANENTLY,
@@ -327,6 +340,29 @@ fn method_not_allowed() -> Response<Body> {
     response
 }
 
+/// RFC 9112 §3.2: an HTTP/1.1 request must have one `Host` (HTTP/1.0
+/// predates it), and no request may have two. Checked before anything
+/// else; one header lookup.
+fn host_is_valid(version: Version, headers: &HeaderMap) -> bool {
+    let mut hosts = headers.get_all(HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (Some(_), None) => true,
+        (None, _) => version < Version::HTTP_11,
+        (Some(_), Some(_)) => false,
+    }
+}
+
+/// The `400` for a missing or repeated `Host`; the connection closes, as
+/// the client's framing cannot be trusted.
+fn bad_host() -> Response<Body> {
+    let mut response = plain(
+        StatusCode::BAD_REQUEST,
+        "400 Bad Request: send exactly one Host header.\n",
+    );
+    response.headers_mut().insert(CONNECTION, CLOSE);
+    response
+}
+
 fn precondition_failed() -> Response<Body> {
     plain(
         StatusCode::PRECONDITION_FAILED,
@@ -347,16 +383,24 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
 
 /// Answers connections on `listener` from `state` until `stop` is
 /// switched, then closes idle connections, lets requests in flight finish
-/// and returns once every connection is closed.
+/// and returns once every connection is closed. `limits` bound what each
+/// connection, and all of them together, may hold (see the module docs).
 ///
 /// Each connection is served by hyper's HTTP/1 connection with
 /// [`State::respond`] as a plain function: no router, no tower layers, no
 /// boxed futures or bodies per request.
-pub async fn serve(listener: TcpListener, state: State, stop: Arc<Stop>) {
+pub async fn serve(listener: TcpListener, state: State, limits: Limits, stop: Arc<Stop>) {
     let mut http = hyper::server::conn::http1::Builder::new();
     // Keep-alive and a 304 of a few hundred bytes as one write: these are
     // hyper's defaults, named here because the benchmarks depend on them.
     http.keep_alive(true).half_close(false);
+    // hyper answers 431 and closes past this. Its own header timeout is
+    // left off: it runs from the end of the previous response, so it
+    // would also cut keep-alive connections; the watchdog of `limits`
+    // times heads from their first byte instead.
+    http.max_header_size(limits.max_header_bytes)
+        .header_read_timeout(None);
+    let tracker = limits::Tracker::start(limits);
     // Connections hold a receiver each; `closed` says when all have ended.
     let (open_tx, open_rx) = tokio::sync::watch::channel(());
     let mut stopped = std::pin::pin!(stop.stopped());
@@ -364,20 +408,31 @@ pub async fn serve(listener: TcpListener, state: State, stop: Arc<Stop>) {
         let stream = tokio::select! {
             biased;
             () = &mut stopped => break,
-            accepted = listener.accept() => match accepted {
+            accepted = async {
+                tracker.room().await;
+                listener.accept().await
+            } => match accepted {
                 Ok((stream, _)) => stream,
                 Err(error) => {
-                    accept_failed(&error).await;
+                    accept_failed(&error, &tracker).await;
                     continue;
                 }
             },
         };
+        let tracked = tracker.register();
+        let stream = tracked.watch(stream);
         // Small responses (a 304 is a few hundred bytes) should not wait
         // for Nagle's algorithm.
         let _ = stream.set_nodelay(true);
         let state = state.clone();
+        let heads = tracked.head_marker();
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-            let response = state.respond(request.method(), request.uri().path(), request.headers());
+            heads.head_complete();
+            let response = if host_is_valid(request.version(), request.headers()) {
+                state.respond(request.method(), request.uri().path(), request.headers())
+            } else {
+                bad_host()
+            };
             std::future::ready(Ok::<_, Infallible>(response))
         });
         let connection = http.serve_connection(TokioIo::new(stream), service);
@@ -385,20 +440,32 @@ pub async fn serve(listener: TcpListener, state: State, stop: Arc<Stop>) {
         let open = open_rx.clone();
         tokio::spawn(async move {
             let mut connection = std::pin::pin!(connection);
+            let mut watchdog = tracked.watchdog();
             tokio::select! {
                 biased;
                 result = connection.as_mut() => finished(result),
                 () = stopped => {
                     connection.as_mut().graceful_shutdown();
-                    finished(connection.await);
+                    tokio::select! {
+                        result = connection.as_mut() => finished(result),
+                        closed = &mut watchdog => closed_by(closed),
+                    }
                 }
+                closed = &mut watchdog => closed_by(closed),
             }
+            drop(tracked);
             drop(open);
         });
     }
     drop(listener);
     drop(open_rx);
     open_tx.closed().await;
+}
+
+/// A connection closed by a limit: no answer is owed (a head that never
+/// completed asked nothing yet), so the socket just closes.
+fn closed_by(closed: limits::Closed) {
+    tracing::debug!("connection closed: {}", closed.as_str());
 }
 
 fn finished(result: hyper::Result<()>) {
@@ -409,8 +476,10 @@ fn finished(result: hyper::Result<()>) {
 
 /// After a failed `accept`: errors of one connection (reset before it was
 /// accepted) are skipped; others (out of file descriptors, of memory) are
-/// logged and retried after a second, as they may last.
-async fn accept_failed(error: &std::io::Error) {
+/// logged, the least recently active connection is closed to free its
+/// descriptor, and accepting resumes shortly after, so that well-behaved
+/// clients keep being answered.
+async fn accept_failed(error: &std::io::Error, tracker: &limits::Tracker) {
     use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
     if matches!(
         error.kind(),
@@ -418,6 +487,7 @@ async fn accept_failed(error: &std::io::Error) {
     ) {
         return;
     }
-    tracing::error!("accept failed: {error}; retrying in 1 s");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tracing::error!("accept failed: {error}; closing the least recently active connection");
+    tracker.shed_one();
+    tokio::time::sleep(Duration::from_millis(100)).await;
 }
