@@ -21,10 +21,10 @@
 //! - `404`, `405` and `412` carry `Cache-Control: no-store`, so a topic
 //!   added later is never hidden behind a cached error;
 //! - `/healthz` is never cached and answers `GET` and `HEAD` only; it is
-//!   built once per catalog and reload report, bounded ([`health`]).
+//!   built once per catalog and reload report, bounded (`health.rs`).
 //!
 //! [`serve`] adds what concerns connections rather than documents, each
-//! limit a `[http]` setting ([`limits`]):
+//! limit a `[http]` setting (`limits.rs`):
 //! - `header_timeout_secs` (default 20): a request head must be complete
 //!   this long after its first byte, or after the connection opened; then
 //!   the connection is closed;
@@ -387,7 +387,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
 /// connection, and all of them together, may hold (see the module docs).
 ///
 /// Each connection is served by hyper's HTTP/1 connection with
-/// [`State::respond`] as a plain function: no router, no tower layers, no
+/// `State::respond` as a plain function: no router, no tower layers, no
 /// boxed futures or bodies per request.
 pub async fn serve(listener: TcpListener, state: State, limits: Limits, stop: Arc<Stop>) {
     let mut http = hyper::server::conn::http1::Builder::new();

@@ -28,7 +28,7 @@ impl Stop {
         Arc::default()
     }
 
-    /// Flips the switch and wakes every waiting [`Stopped`]. Idempotent.
+    /// Flips the switch and wakes every waiting `Stopped`. Idempotent.
     pub fn stop(&self) {
         self.stopping.store(true, Ordering::SeqCst);
         let waiting = std::mem::take(&mut *self.waiting());

@@ -8,9 +8,9 @@
 //! whose bytes changed: an editor saving a file unchanged, or `touch`, costs a
 //! read and a hash.
 //!
-//! This file is that file cache. Two jobs live beside it: [`ranking`]
+//! This file is that file cache. Two jobs live beside it: `ranking`
 //! keeps every feed's entries up to date record by record, so a reload
-//! never visits the whole archive, and [`bodies`] decides which article
+//! never visits the whole archive, and `bodies` decides which article
 //! bodies stay in memory, so memory does not grow with the archive. The
 //! static build and the server both go through here, so both stay small.
 
