@@ -139,7 +139,14 @@ fn reload_one_edit_10k_articles(bencher: Bencher) {
     }
     let mut index = SeedIndex::new(seeds.path().to_path_buf());
     index.rescan(&config).unwrap();
-    let mut previous = publish::catalog(&config, &mut index, 1, None, Compression::On);
+    let mut previous = publish::catalog(
+        &config,
+        &mut index,
+        1,
+        None,
+        Compression::On,
+        chrono::Utc::now(),
+    );
     let edited = seeds.path().join("7.txt");
     let mut round = 0;
     bencher.bench_local(|| {
@@ -156,6 +163,7 @@ fn reload_one_edit_10k_articles(bencher: Bencher) {
             previous.generation + 1,
             Some(&previous),
             Compression::GzipFirst,
+            chrono::Utc::now(),
         );
     });
 }

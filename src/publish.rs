@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::TimeDelta;
+use chrono::{DateTime, SubsecRound as _, TimeDelta, Utc};
 
 use crate::catalog::{Catalog, Compression, Document};
 use crate::config::Config;
@@ -26,7 +26,7 @@ use crate::plan::{self, Content, Planned};
 use crate::render::{self, EntryTexts, SiteView};
 use crate::select;
 
-/// Reads `seeds_dir` and renders the whole catalog.
+/// Reads `seeds_dir` and renders the whole catalog, as served now.
 pub fn publish(
     config: &Config,
     seeds_dir: &Path,
@@ -35,7 +35,14 @@ pub fn publish(
 ) -> Result<Catalog> {
     let mut index = SeedIndex::new(seeds_dir.to_path_buf());
     index.rescan(config)?;
-    Ok(catalog(config, &mut index, generation, None, compression))
+    Ok(catalog(
+        config,
+        &mut index,
+        generation,
+        None,
+        compression,
+        Utc::now(),
+    ))
 }
 
 /// Renders the catalog of an index.
@@ -45,12 +52,17 @@ pub fn publish(
 /// included, and one whose bytes changed gets a Last-Modified later than its
 /// previous one even when its newest date went back (an article deleted or an
 /// older one added): validators only ever move forward while a server runs.
+///
+/// No Last-Modified is later than `now`, the moment the catalog is served
+/// from (RFC 9110 §8.8.2.1: never later than the response's `Date`), even
+/// when an article is dated ahead of the clock.
 pub fn catalog(
     config: &Config,
     index: &mut SeedIndex,
     generation: u64,
     previous: Option<&Catalog>,
     compression: Compression,
+    now: DateTime<Utc>,
 ) -> Catalog {
     let (shown, selection) = index.selection(config);
     let paths: HashSet<&str> = shown.iter().map(|a| a.head().source.as_str()).collect();
@@ -63,11 +75,13 @@ pub fn catalog(
         |position| Cow::Borrowed(shown[position].topic_indexes()),
     );
     let texts = entry_texts(&site, &shown);
+    // HTTP dates have whole seconds.
+    let now = now.trunc_subsecs(0);
     // Each document is put together, compared with its previous version and
     // compressed by whichever core is free.
     let documents = cores::as_free(&plan::plan(&site), |planned| {
         let text = render(planned, &site, &texts);
-        complete(planned, text, previous, compression)
+        complete(planned, text, previous, compression, now)
     });
     let mut catalog = Catalog::new(generation, selection.feeds[0].total, index.diagnostics());
     for (path, document) in documents {
@@ -109,12 +123,15 @@ fn render(
 
 /// Gives a rendered document its validators and compressed variants: the
 /// previous catalog's document as it was when the bytes are the same, else
-/// a new one whose Last-Modified is later than the previous one's.
+/// a new one whose Last-Modified is later than the previous one's, as far
+/// as `now` allows (within one second of a change the date stays and the
+/// ETag alone tells the versions apart).
 fn complete(
     planned: &Planned,
     text: String,
     previous: Option<&Catalog>,
     compression: Compression,
+    now: DateTime<Utc>,
 ) -> (String, Document) {
     let prior = previous.and_then(|catalog| catalog.get(&planned.path));
     if let Some(prior) = prior {
@@ -127,8 +144,10 @@ fn complete(
     let last_modified = match prior {
         Some(prior) => planned
             .updated
-            .max(prior.last_modified + TimeDelta::seconds(1)),
-        None => planned.updated,
+            .max(prior.last_modified + TimeDelta::seconds(1))
+            .min(now)
+            .max(prior.last_modified),
+        None => planned.updated.min(now),
     };
     let document = Document::build(
         planned.content_type,

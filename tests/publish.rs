@@ -39,6 +39,7 @@ fn rebuild(config: &Config, seeds: &Path, previous: Option<&Catalog>) -> Catalog
         generation,
         previous,
         tidings::catalog::Compression::On,
+        chrono::Utc::now(),
     )
 }
 
@@ -151,6 +152,7 @@ fn loading_only_shown_bodies_renders_the_same_documents() {
         1,
         None,
         tidings::catalog::Compression::On,
+        chrono::Utc::now(),
     );
 
     assert_eq!(whole.len(), light.len());
@@ -174,10 +176,63 @@ fn loading_only_shown_bodies_renders_the_same_documents() {
         2,
         Some(&light),
         tidings::catalog::Compression::On,
+        chrono::Utc::now(),
     );
     let atom = String::from_utf8(after.get("/feeds/all.atom").unwrap().identity.to_vec()).unwrap();
     assert!(atom.contains("Day 17"), "{atom}");
     // Every entry's content, not only its summary, holds the body.
     let bodies = atom.matches("&lt;p&gt;A paragraph about Ukraine.&lt;/p&gt;");
     assert_eq!(bodies.count(), 3, "{atom}");
+}
+
+/// A seed dated ahead of the clock would pin Last-Modified in the future,
+/// later than the response's `Date` (RFC 9110 §8.8.2.1): no document's
+/// Last-Modified is later than the moment its catalog is served from, and
+/// after the seed goes away the validators still move forward.
+#[test]
+fn last_modified_is_never_later_than_the_moment_served() {
+    let seeds = tempfile::tempdir().unwrap();
+    seed(seeds.path(), "now.txt", "Now", "2030-01-01");
+    seed(seeds.path(), "ahead.txt", "Ahead", "2030-06-01");
+    let config = config(CONFIG);
+    let served = chrono::DateTime::parse_from_rfc3339("2030-01-02T10:00:00Z")
+        .unwrap()
+        .to_utc();
+    let mut index = SeedIndex::new(seeds.path().to_path_buf());
+    index.rescan(&config).unwrap();
+    let first = publish::catalog(
+        &config,
+        &mut index,
+        1,
+        None,
+        tidings::catalog::Compression::Off,
+        served,
+    );
+    for (path, document) in first.documents() {
+        assert!(document.last_modified <= served, "{path}");
+    }
+    assert_eq!(first.get("/feeds/all.atom").unwrap().last_modified, served);
+
+    std::fs::remove_file(seeds.path().join("ahead.txt")).unwrap();
+    index.refresh(&config, &[seeds.path().join("ahead.txt")]);
+    let later = served + chrono::TimeDelta::seconds(30);
+    let second = publish::catalog(
+        &config,
+        &mut index,
+        2,
+        Some(&first),
+        tidings::catalog::Compression::Off,
+        later,
+    );
+    let (before, after) = (
+        first.get("/feeds/all.atom").unwrap(),
+        second.get("/feeds/all.atom").unwrap(),
+    );
+    assert_ne!(before.digest, after.digest);
+    assert!(
+        before.last_modified < after.last_modified && after.last_modified <= later,
+        "{} then {}",
+        before.last_modified,
+        after.last_modified
+    );
 }

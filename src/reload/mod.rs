@@ -102,7 +102,14 @@ impl<O: Outlet> Reloader<O> {
     ) -> Result<Self> {
         let mut index = SeedIndex::new(seeds_dir);
         index.rescan(&config)?;
-        let catalog = publish::catalog(&config, &mut index, 1, None, Compression::On);
+        let catalog = publish::catalog(
+            &config,
+            &mut index,
+            1,
+            None,
+            Compression::On,
+            chrono::Utc::now(),
+        );
         let outlet = open(catalog, &config);
         let last_reload = now();
         outlet.report(ReloadStatus {
@@ -183,6 +190,7 @@ impl<O: Outlet> Reloader<O> {
                 previous.generation + 1,
                 Some(&previous),
                 Compression::GzipFirst,
+                chrono::Utc::now(),
             );
             for diagnostic in catalog.diagnostics.iter().filter(|d| d.is_error()) {
                 tracing::warn!("rejected: {diagnostic}");
