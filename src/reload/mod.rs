@@ -39,7 +39,7 @@ use crate::error::Result;
 use crate::index::SeedIndex;
 use crate::publish;
 
-pub use watch::{watch, Watch, RECONCILE, SETTLE, SETTLE_AT_MOST, TICK};
+pub use watch::{watch, Watch, RECONCILE, RESCAN_SPACING, SETTLE, SETTLE_AT_MOST, TICK};
 
 /// A batch of events closes after this long without another.
 pub const QUIET: Duration = Duration::from_millis(50);

@@ -16,10 +16,13 @@
 //!   every batch and every [`TICK`]: when the seeds folder or the config
 //!   file behind its links is another one, the watches move to it and it
 //!   is read whole.
-//! - A full rescan (size and time of every file, cheap next to a build)
-//!   runs [`SETTLE`] after the folders stopped changing, after lost
-//!   events, and every [`RECONCILE`] whatever happened, so whatever the
-//!   watcher missed is served within seconds.
+//! - A full rescan (size and time of every file) runs [`SETTLE`] after the
+//!   folders stopped changing, after lost events, and every [`RECONCILE`]
+//!   whatever happened, so whatever the watcher missed is served within
+//!   seconds. It is not free (about a second of CPU at 100,000 files), so
+//!   the periodic and settling ones are spaced by what the last one cost
+//!   ([`RESCAN_SPACING`]): a large archive is rescanned less often rather
+//!   than the reload thread being busy with it.
 //! - Nothing here opens a file: paths a fresh scan would not read (named
 //!   pipes, devices, links to folders) never reach the index, where a
 //!   pipe would block the reload thread for good.
@@ -43,8 +46,12 @@ pub const SETTLE: Duration = Duration::from_secs(2);
 /// …but no later than this after the first such batch, so steady churn
 /// cannot postpone it forever.
 pub const SETTLE_AT_MOST: Duration = Duration::from_secs(10);
-/// A rescan runs at least this often, whatever the watcher reported.
+/// A rescan runs at least this often, whatever the watcher reported…
 pub const RECONCILE: Duration = Duration::from_secs(30);
+/// …but a settling rescan waits this many times the last rescan's cost
+/// after it, and a periodic one ten times as many, so rescans take at most
+/// a tenth of the reload thread during churn and a hundredth when idle.
+pub const RESCAN_SPACING: u32 = 10;
 
 /// What reaches the reload thread.
 #[derive(Debug)]
@@ -153,7 +160,14 @@ fn run<O: Outlet>(mut reloader: Reloader<O>, mut sight: Sight, receiver: &mpsc::
             return;
         };
         if !triggers.is_empty() {
+            let started = Instant::now();
             reloader.reload(&triggers);
+            if triggers
+                .iter()
+                .any(|t| matches!(t, Trigger::Rescan | Trigger::Everything))
+            {
+                sight.rescanned(started.elapsed());
+            }
         }
     }
 }
@@ -269,6 +283,8 @@ struct Sight {
     settle: Option<(Instant, Instant)>,
     /// When the next rescan is due whatever happens.
     reconcile: Instant,
+    /// No settling rescan before this (see [`RESCAN_SPACING`]).
+    spaced: Instant,
     /// When the paths are resolved again if nothing else happens.
     tick: Instant,
 }
@@ -283,6 +299,7 @@ impl Sight {
             watched: Layout::default(),
             settle: None,
             reconcile: now + RECONCILE,
+            spaced: now,
             tick: now + TICK,
         }
     }
@@ -308,6 +325,14 @@ impl Sight {
         self.watch_folders(&BTreeSet::new(), &layout.folders);
         self.watched = layout;
         Ok(())
+    }
+
+    /// Spaces the next settling and periodic rescans by what the one just
+    /// made cost.
+    fn rescanned(&mut self, cost: Duration) {
+        let now = Instant::now();
+        self.spaced = now + cost * RESCAN_SPACING;
+        self.reconcile = now + RECONCILE.max(cost * RESCAN_SPACING * 10);
     }
 
     /// Resolves the paths again and moves the watches where they now
@@ -434,14 +459,14 @@ impl Sight {
         }
         if folders_moved {
             let first = self.settle.map_or(now, |(_, first)| first);
-            self.settle = Some(((now + SETTLE).min(first + SETTLE_AT_MOST), first));
+            let due = (now + SETTLE).min(first + SETTLE_AT_MOST);
+            self.settle = Some((due.max(self.spaced), first));
         }
         if self.settle.is_some_and(|(due, _)| due <= now) || self.reconcile <= now {
             rescan = true;
         }
         if rescan || hangup {
             self.settle = None;
-            self.reconcile = now + RECONCILE;
             if !hangup {
                 triggers.push(Trigger::Rescan);
             }
