@@ -863,3 +863,398 @@ async fn a_storm_of_writes_coalesces_into_few_reloads() {
         server.log()
     );
 }
+
+/// Copies a folder of plain files and folders (a seeds folder).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The `.txt` files under `folder`, as a fresh scan finds them (links to
+/// folders are not followed).
+fn seed_files(folder: &Path) -> usize {
+    let mut count = 0;
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            count += seed_files(&entry.path());
+        } else if kind.is_file() && entry.file_name().to_string_lossy().ends_with(".txt") {
+            count += 1;
+        }
+    }
+    count
+}
+
+/// Waits until `/healthz` counts `want` articles; the message names what
+/// was expected.
+async fn articles_become(server: &Server, client: &Client, want: u64, what: &str) {
+    let what = format!("{what}: {want} articles");
+    eventually(server, &what, async || {
+        let now = health(client, server).await["articles"].as_u64();
+        (now == Some(want)).then_some(())
+    })
+    .await;
+}
+
+/// Regression: a folder created while the watcher was busy with other
+/// events could lose its files for good. inotify watches a new folder only
+/// after reporting its creation, and files written into it before the
+/// watch exists make no event; if the reload had listed the folder before
+/// they were written, nothing ever looked again. Here a writer keeps the
+/// watcher busy rewriting files while folders with nested sub-folders are
+/// created, filled a file at a time, moved and deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folders_created_while_the_watcher_is_busy_all_go_live() {
+    const FOLDERS: usize = 300;
+    const WRITERS: usize = 3;
+    const SPREAD: u64 = 3;
+    let server = Server::start();
+    let client = raw_client();
+    let seeds = server.site.seeds();
+    let noise = seeds.join("noise");
+    std::fs::create_dir(&noise).unwrap();
+    let texts: Vec<(std::path::PathBuf, String)> = (0..40)
+        .map(|n| {
+            let slug = format!("noise-{n}");
+            let text = seed(&format!("Kyiv noise {n}"), "2024-05-01 10:00", &slug);
+            (noise.join(format!("{slug}.txt")), text)
+        })
+        .collect();
+    for (path, text) in &texts {
+        std::fs::write(path, text).unwrap();
+    }
+    let base = seed_files(&seeds) as u64;
+    articles_become(&server, &client, base, "the noise files").await;
+
+    // Times touched over and over: many events, no new content.
+    let stop = Arc::new(AtomicBool::new(false));
+    let texts = Arc::new(texts);
+    let noisy: Vec<_> = (0..2)
+        .map(|_| {
+            let (stop, texts) = (stop.clone(), texts.clone());
+            std::thread::spawn(move || {
+                let mut second = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    second += 1;
+                    for (path, _) in texts.iter() {
+                        let time = FileTime::from_unix_time(1_700_000_000 + second, 0);
+                        filetime::set_file_mtime(path, time).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    let outside = server.site.dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let (seeds, outside) = (seeds.clone(), outside.clone());
+            std::thread::spawn(move || {
+                for n in (w..FOLDERS).step_by(WRITERS) {
+                    let folder = seeds.join(format!("desk-{n:03}"));
+                    // A level at a time, a file in each as soon as it exists.
+                    for (k, under) in ["", "a/", "a/b/", "a/b/", "a/"].iter().enumerate() {
+                        std::fs::create_dir_all(folder.join(under)).unwrap();
+                        let slug = format!("desk-{n:03}-{k}");
+                        let text = seed(&format!("Kyiv desk {n} {k}"), "2024-06-01 10:00", &slug);
+                        std::fs::write(folder.join(format!("{under}{slug}.txt")), text).unwrap();
+                        std::thread::sleep(Duration::from_millis(SPREAD));
+                    }
+                    match n % 10 {
+                        3 => std::fs::rename(&folder, seeds.join(format!("moved-{n:03}"))).unwrap(),
+                        6 => std::fs::remove_dir_all(seeds.join(format!("desk-{:03}", n - 6)))
+                            .unwrap(),
+                        9 => std::fs::rename(&folder, outside.join(format!("out-{n:03}"))).unwrap(),
+                        _ => {}
+                    }
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    stop.store(true, Ordering::Relaxed);
+    for noisy in noisy {
+        noisy.join().unwrap();
+    }
+
+    let want = seed_files(&seeds) as u64;
+    assert!(want > base + FOLDERS as u64, "{want} files");
+    articles_become(&server, &client, want, "every file on disk served").await;
+}
+
+/// When the kernel's event queue overflows, inotify drops events, among
+/// them the creation of folders, which are then never watched: a rescan
+/// finds what is there, and every later change inside them was lost. The
+/// server is stopped (SIGSTOP) while more events than the queue holds are
+/// made, so the overflow is certain.
+#[tokio::test]
+async fn a_folder_created_while_events_overflow_is_watched_afterwards() {
+    let server = Server::start();
+    let client = raw_client();
+    let seeds = server.site.seeds();
+    let flood: Vec<_> = (0..2)
+        .map(|n| seeds.join(format!("flood-{n}.txt")))
+        .collect();
+    for (n, path) in flood.iter().enumerate() {
+        let slug = format!("flood-{n}");
+        std::fs::write(
+            path,
+            seed(&format!("Kyiv flood {n}"), "2024-05-01 10:00", &slug),
+        )
+        .unwrap();
+    }
+    let base = seed_files(&seeds) as u64;
+    articles_become(&server, &client, base, "the flood files").await;
+
+    let queued: i64 = std::fs::read_to_string("/proc/sys/fs/inotify/max_queued_events")
+        .map_or(16_384, |text| text.trim().parse().unwrap());
+    server.send_signal("STOP");
+    // Times alternate between two files, so the kernel cannot merge events.
+    for n in 0..queued + 1_000 {
+        let time = FileTime::from_unix_time(1_700_000_000 + n, 0);
+        filetime::set_file_mtime(&flood[(n % 2) as usize], time).unwrap();
+    }
+    let lost = seeds.join("lost/deep");
+    std::fs::create_dir_all(&lost).unwrap();
+    let write = |name: &str, title: &str| {
+        let text = seed(title, "2024-06-01 10:00", name);
+        std::fs::write(lost.join(format!("{name}.txt")), text).unwrap();
+    };
+    write("lost-one", "Kyiv: written while events were lost");
+    server.send_signal("CONT");
+    articles_become(&server, &client, base + 1, "the rescan after the overflow").await;
+
+    let title = "Kyiv: written in the folder afterwards";
+    shows(
+        &server,
+        &client,
+        "a file in a folder the overflow hid",
+        title,
+        || {
+            write("lost-two", title);
+        },
+    )
+    .await;
+}
+
+/// Moves the site's `seeds` to `releases/1/seeds` and makes `seeds` a
+/// link to it, as git-sync and Capistrano lay a site out.
+fn link_seeds(site: &common::Site) {
+    let release = site.dir.path().join("releases/1");
+    std::fs::create_dir_all(&release).unwrap();
+    std::fs::rename(site.seeds(), release.join("seeds")).unwrap();
+    std::os::unix::fs::symlink("releases/1/seeds", site.seeds()).unwrap();
+}
+
+/// Points `link` at `target` in one step: a new link renamed over it
+/// (`ln -sfn target link.tmp && mv -T link.tmp link`).
+fn swap_link(link: &Path, target: &str) {
+    let name = link.file_name().unwrap().to_str().unwrap();
+    let temporary = link.with_file_name(format!("{name}.tmp"));
+    std::os::unix::fs::symlink(target, &temporary).unwrap();
+    std::fs::rename(&temporary, link).unwrap();
+}
+
+#[tokio::test]
+async fn a_seeds_folder_replaced_by_renames_is_served_and_watched() {
+    let server = Server::start();
+    let client = raw_client();
+    let seeds = server.site.seeds();
+    let next = server.site.dir.path().join("seeds.next");
+    copy_tree(&seeds, &next);
+    let title = "Kyiv: in the new seeds folder";
+    std::fs::write(
+        next.join("next.txt"),
+        seed(title, "2024-06-03 10:00", "next"),
+    )
+    .unwrap();
+
+    shows(&server, &client, "seeds folder replaced", title, || {
+        // `mv seeds seeds.old && mv seeds.next seeds`
+        std::fs::rename(&seeds, server.site.dir.path().join("seeds.old")).unwrap();
+        std::fs::rename(&next, &seeds).unwrap();
+    })
+    .await;
+    let title = "Kyiv: written into the new seeds folder";
+    shows(
+        &server,
+        &client,
+        "written after the replacement",
+        title,
+        || {
+            std::fs::write(
+                seeds.join("after.txt"),
+                seed(title, "2024-06-03 11:00", "after"),
+            )
+            .unwrap();
+        },
+    )
+    .await;
+    let title = "Kyiv: in a new folder of the new seeds folder";
+    shows(
+        &server,
+        &client,
+        "new folder after the replacement",
+        title,
+        || {
+            std::fs::create_dir(seeds.join("desk")).unwrap();
+            let text = seed(title, "2024-06-03 12:00", "desk");
+            std::fs::write(seeds.join("desk/desk.txt"), text).unwrap();
+        },
+    )
+    .await;
+    // The old folder is no longer read.
+    std::fs::remove_dir_all(server.site.dir.path().join("seeds.old")).unwrap();
+    let want = seed_files(&seeds) as u64;
+    articles_become(&server, &client, want, "the new folder only").await;
+}
+
+#[tokio::test]
+async fn a_seeds_link_swapped_to_a_new_release_is_served_and_watched() {
+    let site = common::Site::new();
+    link_seeds(&site);
+    let server = Server::start_with(site);
+    let client = raw_client();
+    let root = server.site.dir.path();
+    let release = root.join("releases/2/seeds");
+    copy_tree(&root.join("releases/1/seeds"), &release);
+    let title = "Kyiv: in release 2";
+    std::fs::write(
+        release.join("two.txt"),
+        seed(title, "2024-06-03 10:00", "two"),
+    )
+    .unwrap();
+
+    shows(&server, &client, "seeds link swapped", title, || {
+        swap_link(&server.site.seeds(), "releases/2/seeds");
+    })
+    .await;
+    std::fs::remove_dir_all(root.join("releases/1")).unwrap();
+    let title = "Kyiv: written into release 2";
+    shows(&server, &client, "written after the swap", title, || {
+        let text = seed(title, "2024-06-03 11:00", "two-later");
+        std::fs::write(release.join("later.txt"), text).unwrap();
+    })
+    .await;
+
+    // And back to an older release: fewer articles.
+    let third = root.join("releases/3/seeds");
+    std::fs::create_dir_all(&third).unwrap();
+    let title = "Kyiv: the only one in release 3";
+    std::fs::write(
+        third.join("three.txt"),
+        seed(title, "2024-06-01 10:00", "three"),
+    )
+    .unwrap();
+    shows(&server, &client, "swapped again", title, || {
+        swap_link(&server.site.seeds(), "releases/3/seeds");
+    })
+    .await;
+    articles_become(&server, &client, 1, "release 3 only").await;
+}
+
+/// The config as Kubernetes mounts a ConfigMap: `tidings.toml` links to
+/// `..data/tidings.toml`, `..data` links to a folder with a timestamped
+/// name, and an update writes a new folder and swaps `..data` by rename.
+#[tokio::test]
+async fn a_config_swapped_as_a_configmap_is_read() {
+    let site = common::Site::new();
+    let config = site.config_file();
+    let folder = config.parent().unwrap().to_path_buf();
+    let good = std::fs::read_to_string(&config).unwrap();
+    let publish = |version: u32, text: &str| {
+        let named = folder.join(format!("..2024_06_0{version}"));
+        std::fs::create_dir(&named).unwrap();
+        std::fs::write(named.join("tidings.toml"), text).unwrap();
+        swap_link(&folder.join("..data"), &format!("..2024_06_0{version}"));
+    };
+    std::fs::remove_file(&config).unwrap();
+    publish(1, &good);
+    std::os::unix::fs::symlink("..data/tidings.toml", &config).unwrap();
+    let server = Server::start_with(site);
+    let client = raw_client();
+
+    for (version, title) in [(2, "tidings, mounted"), (3, "tidings, mounted again")] {
+        let written = Instant::now();
+        publish(
+            version,
+            &good.replacen("title = \"tidings\"", &format!("title = \"{title}\""), 1),
+        );
+        std::fs::remove_dir_all(folder.join(format!("..2024_06_0{}", version - 1))).unwrap();
+        eventually(&server, title, async || {
+            let (served, _) = parse_feed(&fetch(&client, &server, ALL).await.body);
+            (served == title).then_some(())
+        })
+        .await;
+        served(&format!("config swapped ({title})"), written);
+    }
+    assert_eq!(health(&client, &server).await["status"], "ok");
+}
+
+/// A named pipe blocks whoever opens it for reading until a writer comes:
+/// one named like a seed must not stop the reloads.
+#[tokio::test]
+async fn a_named_pipe_among_the_seeds_does_not_stop_reloads() {
+    let server = Server::start();
+    let client = raw_client();
+    let seeds = server.site.seeds();
+    let status = std::process::Command::new("mkfifo")
+        .arg(seeds.join("pipe.txt"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let title = "Kyiv: written after a pipe appeared";
+    shows(&server, &client, "a seed after a pipe", title, || {
+        std::fs::write(
+            seeds.join("after-pipe.txt"),
+            seed(title, "2024-06-03 10:00", "pipe"),
+        )
+        .unwrap();
+    })
+    .await;
+}
+
+/// A fresh scan does not follow links to folders (a link could make a
+/// seed appear twice, or publish a folder outside the seeds); the live
+/// catalog must not differ from it.
+#[tokio::test]
+async fn a_link_to_a_folder_is_not_followed_as_a_fresh_scan_does_not() {
+    let server = Server::start();
+    let client = raw_client();
+    let seeds = server.site.seeds();
+    let base = seed_files(&seeds) as u64;
+    let elsewhere = server.site.dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let text = seed("Kyiv: behind a link", "2024-06-03 10:00", "linked");
+    std::fs::write(elsewhere.join("linked.txt"), text).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, seeds.join("linked")).unwrap();
+    let text = seed("Kyiv: linked, later", "2024-06-03 10:00", "linked-later");
+    std::fs::write(elsewhere.join("later.txt"), text).unwrap();
+
+    let title = "Kyiv: the marker after the link";
+    shows(&server, &client, "a seed after a link", title, || {
+        std::fs::write(
+            seeds.join("marker.txt"),
+            seed(title, "2024-06-03 10:00", "marker"),
+        )
+        .unwrap();
+    })
+    .await;
+    assert_eq!(
+        health(&client, &server).await["articles"].as_u64(),
+        Some(base + 1),
+        "{}",
+        server.log()
+    );
+}

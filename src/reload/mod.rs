@@ -18,22 +18,28 @@
 //!   same generation a few milliseconds later (brotli is most of a reload's
 //!   work, and at the chosen levels it saves 1% over gzip). Meanwhile a
 //!   client that prefers brotli gets gzip, with gzip's ETag.
+//! - What the watcher misses (a new folder's first files, lost events, a
+//!   seeds folder or config replaced by a rename or a link swap) is found
+//!   by re-watching and rescanning ([`watch`] says when), so the served
+//!   catalog converges on the disk within seconds.
 //! - A broken seed is skipped and reported like at start-up. A config that
 //!   does not read or validate is logged (file and line) and shown in
 //!   `/healthz`; the catalog keeps being built with the last good config, so
 //!   editors' new articles still go live while the operator fixes it.
 
-use std::path::PathBuf;
-use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+mod watch;
 
-use notify::{RecursiveMode, Watcher as _};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::catalog::{Catalog, Compression};
 use crate::config::{Config, Http};
 use crate::error::Result;
 use crate::index::SeedIndex;
 use crate::publish;
+
+pub use watch::{watch, Watch, RECONCILE, RESCAN_SPACING, SETTLE, SETTLE_AT_MOST, TICK};
 
 /// A batch of events closes after this long without another.
 pub const QUIET: Duration = Duration::from_millis(50);
@@ -48,7 +54,11 @@ pub enum Trigger {
     Seeds(Vec<PathBuf>),
     /// The config file changed.
     Config,
-    /// Look at everything again (SIGHUP, or the watcher lost events).
+    /// The seeds folder may differ from what the watcher reported (it was
+    /// replaced, events were lost, or it is time to check): compare all
+    /// of it.
+    Rescan,
+    /// Look at everything again, config and seeds (SIGHUP).
     Everything,
 }
 
@@ -163,10 +173,25 @@ impl<O: Outlet> Reloader<O> {
             })
             .flatten()
             .collect();
+        let rescan = everything || triggers.contains(&Trigger::Rescan);
         let changed = if config_changed {
             self.index.reparse(&self.config)
-        } else if everything {
-            self.index.rescan(&self.config)
+        } else if rescan {
+            let rescan_started = Instant::now();
+            let changed = self.index.rescan(&self.config);
+            tracing::debug!(
+                files = self.index.len(),
+                "rescanned the seeds folder in {:.1?}",
+                rescan_started.elapsed()
+            );
+            if let Ok(changed @ 1..) = changed {
+                if !everything && seeds.is_empty() {
+                    tracing::info!(
+                        "a rescan found {changed} changed files the watcher had not reported"
+                    );
+                }
+            }
+            changed
         } else {
             Ok(self.index.refresh(&self.config, &seeds))
         };
@@ -221,124 +246,6 @@ impl<O: Outlet> Reloader<O> {
         });
         generation
     }
-}
-
-/// Watches the seeds folder and the config file and runs reloads on a
-/// dedicated thread until the returned [`Watch`] is dropped. SIGHUP (on
-/// Unix, inside a Tokio runtime) forces a full reload.
-pub fn watch<O: Outlet>(mut reloader: Reloader<O>) -> notify::Result<Watch> {
-    let (sender, receiver) = mpsc::channel::<Trigger>();
-
-    let config_path = reloader.config_path.clone();
-    let config_name = config_path.file_name().map(|n| n.to_os_string());
-    let config_dir = match config_path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let config_dir = std::fs::canonicalize(&config_dir).unwrap_or(config_dir);
-    let seeds_dir = reloader.index.seeds_dir().to_path_buf();
-    let seeds_root = std::fs::canonicalize(&seeds_dir).unwrap_or(seeds_dir);
-
-    let events = sender.clone();
-    let (watched_seeds, watched_config_dir) = (seeds_root.clone(), config_dir.clone());
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        let event = match event {
-            Ok(event) => event,
-            Err(error) => {
-                tracing::warn!("file watcher: {error}; rescanning everything");
-                let _ = events.send(Trigger::Everything);
-                return;
-            }
-        };
-        if event.need_rescan() {
-            let _ = events.send(Trigger::Everything);
-            return;
-        }
-        if matches!(event.kind, notify::EventKind::Access(_)) {
-            return;
-        }
-        let (seeds, others): (Vec<PathBuf>, Vec<PathBuf>) = event
-            .paths
-            .into_iter()
-            .partition(|p| p.starts_with(&watched_seeds));
-        if others.iter().any(|p| {
-            p.parent() == Some(watched_config_dir.as_path())
-                && p.file_name() == config_name.as_deref()
-        }) {
-            let _ = events.send(Trigger::Config);
-        }
-        if !seeds.is_empty() {
-            let _ = events.send(Trigger::Seeds(seeds));
-        }
-    })?;
-    watcher.watch(&seeds_root, RecursiveMode::Recursive)?;
-    // The folder, not the file: editors save by writing a new file and
-    // renaming it over the old one, which a watch on the file would lose.
-    watcher.watch(&config_dir, RecursiveMode::NonRecursive)?;
-
-    let thread = std::thread::Builder::new()
-        .name("tidings-reload".into())
-        .spawn(move || {
-            while let Some(batch) = next_batch(&receiver) {
-                reloader.reload(&batch);
-            }
-        })
-        .expect("the reload thread starts");
-
-    #[cfg(unix)]
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        use tokio::signal::unix::{signal, SignalKind};
-        // Registered here, not in the task: until it is, SIGHUP terminates
-        // the process, and the server announces it listens as soon as this
-        // returns (before a spawned task need have run).
-        match signal(SignalKind::hangup()) {
-            Ok(mut hangup) => {
-                let hangups = sender.clone();
-                runtime.spawn(async move {
-                    while hangup.recv().await.is_some() {
-                        tracing::info!("SIGHUP: reloading everything");
-                        if hangups.send(Trigger::Everything).is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-            Err(error) => tracing::error!(
-                "cannot listen for SIGHUP ({error}); reload by touching a seed instead"
-            ),
-        }
-    }
-
-    Ok(Watch {
-        _watcher: watcher,
-        _thread: thread,
-    })
-}
-
-/// Blocks for the next event, then gathers the batch it opens. `None` when
-/// every sender is gone.
-fn next_batch(receiver: &mpsc::Receiver<Trigger>) -> Option<Vec<Trigger>> {
-    let first = receiver.recv().ok()?;
-    let opened = Instant::now();
-    let mut batch = vec![first];
-    while opened.elapsed() < MAX_BATCH {
-        match receiver.recv_timeout(QUIET) {
-            Ok(trigger) => batch.push(trigger),
-            Err(mpsc::RecvTimeoutError::Timeout) => break,
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    Some(batch)
-}
-
-/// A running watch. Dropping it stops the watcher; the reload thread ends
-/// once the watcher and the SIGHUP task (which lives as long as the Tokio
-/// runtime) have let go of its channel. It is never joined, so shutdown
-/// never waits for a rebuild.
-#[derive(Debug)]
-pub struct Watch {
-    _watcher: notify::RecommendedWatcher,
-    _thread: std::thread::JoinHandle<()>,
 }
 
 fn now() -> String {
