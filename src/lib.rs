@@ -8,16 +8,17 @@
 //! `tidings build` streams the same bytes into files.
 //!
 //! ```text
-//! seeds/ --ingest+topics--> SeedIndex --publish: selection, view, render--> Catalog --> http
-//!              ^        (running ranking)  '--build: the same, streamed--> files
-//!              '-- reload (watch seeds/ and config, swap the Catalog)
+//! seeds/ --ingest--> index --select--> SiteView --plan--> [Planned] --render--> Catalog --> http
+//!                      ^                                      '--render, streamed--> files (build)
+//!                      '-- reload: watch seeds/ and the config, swap the Catalog
 //! ```
 //!
 //! The index keeps parsed, classified articles between builds and every
 //! feed's ranking, so a reload re-reads and re-ranks only what changed, and
 //! keeps whole only the articles some feed shows, so memory does not grow
-//! with the archive. Entries are rendered once per format and spliced into
-//! every document that lists them.
+//! with the archive. [`plan`] lists every document once for both outlets.
+//! Entries are rendered once per format and spliced into every document
+//! that lists them. `ARCHITECTURE.md` shows the modules floor by floor.
 
 pub mod build;
 pub mod catalog;

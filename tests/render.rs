@@ -1,4 +1,4 @@
-//! Renderers, black-box: views built by `publish::site_view` from a config
+//! Renderers, black-box: views built by `select::site_view` from a config
 //! and hand-made articles (the sample seed as ingest makes it, plus hostile
 //! ones), rendered, then read back the way feed readers and validators
 //! read them.
