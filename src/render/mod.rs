@@ -1,7 +1,7 @@
 //! Renderers: one module per document type, each a pure function from a view
 //! to the document's text.
 //!
-//! Views are what [`publish`](crate::publish) hands over: the site settings
+//! Views are what [`select`](crate::select) makes: the site settings
 //! and, per feed, the entries already selected, sorted and cut to
 //! `max_entries`. Renderers decide nothing about content, only its form, and
 //! read no clock: the same view gives the same bytes.
