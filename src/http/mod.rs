@@ -267,9 +267,13 @@ pub type Body = Full<Bytes>;
 
 /// The service as an axum [`Router`], for tests (through
 /// `tower::ServiceExt::oneshot`) and for embedding: every path of the
-/// catalog plus [`HEALTH_PATH`]. It answers exactly what [`serve`] answers
-/// (both call the same function); [`serve`] serves it through hyper
-/// directly, without the router's per-request cost.
+/// catalog plus [`HEALTH_PATH`]. It answers every request exactly as
+/// [`serve`] does (both call the same function); what belongs to an HTTP/1
+/// connection (a required `Host`, the limits of `limits.rs`) is left to
+/// whatever serves the router. `tidings serve` itself goes through hyper
+/// directly: the router's per-request cost held the 304 at 0.55-0.77 of
+/// nginx's rate, hyper directly gets 0.95 (BENCHMARKS.md, "After serving
+/// through hyper directly").
 pub fn router(state: State) -> Router {
     Router::new().fallback(move |request: Request| {
         let state = state.clone();
