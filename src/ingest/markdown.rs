@@ -41,6 +41,8 @@ use pulldown_cmark::{Options, Parser};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::diagnostic::line_of;
+
 use super::clean::{collapse_whitespace, http_url};
 use super::dates::{self, parse_date, DateError};
 use super::{BodyHtml, FileContext, Parts};
@@ -94,15 +96,6 @@ fn split(text: &str) -> Result<(&str, usize, &str, usize), (usize, String)> {
         1,
         "the front matter opened on line 1 is never closed: add a line \"+++\" after it".into(),
     ))
-}
-
-/// 1-based line of a byte offset in `text`.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 /// Parses clean LF text as a Markdown seed.
