@@ -726,3 +726,26 @@ fn ordinary_nesting_and_closed_raw_html_still_render() {
     assert!(html.contains("<strong>strong</strong>"), "{html}");
     assert!(html.contains("<p>End.</p>"), "{html}");
 }
+
+#[test]
+fn seed_text_dated_past_the_horizon_or_in_a_leap_second_is_refused_on_its_line() {
+    let config = config_with("");
+    for (date, wanted) in [
+        (
+            "Dec 31, 9999",
+            "seeds/far.txt:3: cannot read the date \"Dec 31, 9999\": the year 9999",
+        ),
+        (
+            "2016-12-31T23:59:60Z",
+            "seeds/far.txt:3: cannot read the date \"2016-12-31T23:59:60Z\": the seconds are 60",
+        ),
+    ] {
+        let text = format!("Title\n\n{date}\n\nBody.\n");
+        let (article, diagnostics) =
+            ingest::parse_seed("seeds/far.txt", "far.txt", text.as_bytes(), &config);
+        assert!(article.is_none(), "{date}");
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        let shown = diagnostics[0].to_string();
+        assert!(shown.starts_with(wanted), "{shown}");
+    }
+}

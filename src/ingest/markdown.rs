@@ -330,18 +330,16 @@ fn toml_date(value: &toml::Value, zone: chrono_tz::Tz) -> Result<DateTime<FixedO
     };
     let date = NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())
         .ok_or_else(|| DateError::NoSuchDay.to_string())?;
-    if !(1000..=9999).contains(&d.year) {
-        return Err(DateError::YearOutOfRange(d.year.into()).to_string());
-    }
+    dates::check_year(d.year.into()).map_err(|e| e.to_string())?;
     let time = match datetime.time {
         None => NaiveTime::MIN,
-        Some(t) => NaiveTime::from_hms_nano_opt(
+        Some(t) => dates::time_of_day(
             t.hour.into(),
             t.minute.into(),
             t.second.into(),
             t.nanosecond,
         )
-        .ok_or_else(|| DateError::NoSuchTime.to_string())?,
+        .map_err(|e| e.to_string())?,
     };
     let naive = date.and_time(time);
     match datetime.offset {
@@ -820,6 +818,25 @@ mod tests {
         );
         let e = error("+++\ntitle = \"T\"\ndate = 10:15:00\n+++\n");
         assert!(e.contains("time without a date"), "{e}");
+    }
+
+    #[test]
+    fn dates_past_the_horizon_and_leap_seconds_are_refused() {
+        let e = error("+++\ntitle = \"T\"\ndate = 9999-12-31T23:59:59Z\n+++\n");
+        assert!(
+            e.starts_with("seeds/m.md:3: date: the year 9999 cannot be an article's"),
+            "{e}"
+        );
+        let e = error("+++\ntitle = \"T\"\ndate = 2024-05-24\nupdated = 2204-05-24\n+++\n");
+        assert!(e.starts_with("seeds/m.md:4: updated: the year 2204"), "{e}");
+        let e = error("+++\ntitle = \"T\"\ndate = 2016-12-31T23:59:60Z\n+++\n");
+        assert!(
+            e.starts_with("seeds/m.md:3: date: the seconds are 60 (a leap second)"),
+            "{e}"
+        );
+        let e = error("+++\ntitle = \"T\"\ndate = \"2016-12-31T23:59:60Z\"\n+++\n");
+        assert!(e.contains("the seconds are 60"), "{e}");
+        article("+++\ntitle = \"T\"\ndate = 2100-12-31T23:59:59Z\n+++\nScheduled.\n");
     }
 
     #[test]
