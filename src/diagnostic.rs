@@ -5,7 +5,7 @@
 //! `build` and `/healthz` all show the same list.
 //!
 //! It is a leaf module (nothing of tidings below it), so the config reader
-//! can use [`line_of`] too and name lines the same way seeds do.
+//! can use `line_of` too and name lines the same way seeds do.
 
 use std::fmt;
 
