@@ -13,6 +13,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use url::Url;
 
+use crate::diagnostic::line_of;
 use crate::error::{Error, Result};
 
 /// The slug of the feed that holds every article. It cannot be configured.
@@ -389,16 +390,6 @@ fn parse_base_url(text: &str) -> std::result::Result<Url, String> {
         url.set_path(&path);
     }
     Ok(url)
-}
-
-/// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 #[cfg(test)]

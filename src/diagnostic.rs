@@ -3,6 +3,9 @@
 //! A broken seed never stops a build: ingest turns every problem into a
 //! diagnostic, skips what cannot be published, and carries on. `check`,
 //! `build` and `/healthz` all show the same list.
+//!
+//! It is a leaf module (nothing of tidings below it), so the config reader
+//! can use `line_of` too and name lines the same way seeds do.
 
 use std::fmt;
 
@@ -82,5 +85,32 @@ pub fn log(diagnostics: &[Diagnostic]) {
         } else {
             tracing::warn!("{diagnostic}");
         }
+    }
+}
+
+/// The 1-based line of byte `offset` in `text` (an offset past the end
+/// counts as the end), for messages that name a line.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_of_counts_newlines_before_the_offset() {
+        let text = "a\nbc\n\nd";
+        assert_eq!(line_of(text, 0), 1);
+        assert_eq!(line_of(text, 1), 1);
+        assert_eq!(line_of(text, 2), 2);
+        assert_eq!(line_of(text, 6), 4);
+        assert_eq!(line_of(text, 1000), 4);
+        assert_eq!(line_of("", 3), 1);
     }
 }

@@ -864,3 +864,165 @@ fn a_socket_named_like_a_seed_is_rejected() {
     assert_eq!(published, ["a.txt"]);
     assert_only_rejected(&seeds, &diagnostics, &["socket.md"], "a socket");
 }
+
+/// A Markdown seed of exactly 1 MiB, the default size limit: four lines of
+/// front matter, `start`, then `body` repeated (and cut) to fill it, ending
+/// in `x` so that the last line is neither blank nor a thematic break.
+fn one_mib_markdown(start: &str, body: &str) -> Vec<u8> {
+    let mut text = format!("+++\ntitle = \"Deep\"\ndate = 2024-05-24\n+++\n{start}").into_bytes();
+    while text.len() < 1024 * 1024 {
+        text.extend_from_slice(body.as_bytes());
+    }
+    text.truncate(1024 * 1024);
+    *text.last_mut().unwrap() = b'x';
+    text
+}
+
+/// Parses a generated Markdown seed as `seeds/deep.md`.
+fn parse_markdown(bytes: &[u8]) -> (Option<Article>, Vec<Diagnostic>) {
+    ingest::parse_seed("seeds/deep.md", "deep.md", bytes, &config_with(""))
+}
+
+/// The one error about a generated seed, as shown.
+fn only_error(bytes: &[u8]) -> String {
+    let (article, diagnostics) = parse_markdown(bytes);
+    assert!(article.is_none());
+    let errors: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    errors.into_iter().next().unwrap()
+}
+
+// Each of these took seconds to hours in the sanitizer's HTML parser, whose
+// work per element grows with the depth of the open ones; now the body is
+// refused as soon as it is too deep, in one linear pass.
+
+#[test]
+fn a_mebibyte_of_nested_block_quotes_is_a_diagnostic_on_its_line() {
+    let e = only_error(&one_mib_markdown("", ">"));
+    assert!(
+        e.starts_with("seeds/deep.md:5: the body nests more than 32 levels deep here"),
+        "{e}"
+    );
+    // One more level per line: the line that goes too deep is named.
+    let mut lines = String::new();
+    for depth in 1..=40 {
+        lines.push_str(&format!("{} level {depth}\n", ">".repeat(depth)));
+    }
+    let e = only_error(&one_mib_markdown(&lines, "x "));
+    assert!(e.starts_with("seeds/deep.md:36: "), "{e}");
+}
+
+#[test]
+fn a_mebibyte_of_nested_lists_is_a_diagnostic() {
+    for item in ["- ", "+ ", "1. ", "* 1) "] {
+        let e = only_error(&one_mib_markdown("Intro.\n\n", item));
+        assert!(
+            e.starts_with("seeds/deep.md:7: the body nests more than 32 levels"),
+            "{item}: {e}"
+        );
+    }
+}
+
+#[test]
+fn a_mebibyte_of_nested_emphasis_is_a_diagnostic_and_a_flat_run_renders() {
+    let stars = "*".repeat(512 * 1024 - 64);
+    let e = only_error(&one_mib_markdown(&format!("{stars}a{stars}"), " "));
+    assert!(e.starts_with("seeds/deep.md:5: "), "{e}");
+
+    // Emphasis side by side is not nesting, and costs linear time.
+    let (article, diagnostics) = parse_markdown(&one_mib_markdown("", "*a* "));
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let article = article.unwrap();
+    assert!(article.content_html.starts_with("<p><em>a</em> <em>a</em>"));
+}
+
+#[test]
+fn a_mebibyte_of_brackets_renders_and_nested_images_are_a_diagnostic() {
+    // Unclosed brackets and link openers are text, in linear time.
+    for run in ["[", "[a](", "]("] {
+        let (article, diagnostics) = parse_markdown(&one_mib_markdown("", run));
+        assert!(diagnostics.is_empty(), "{run}: {diagnostics:?}");
+        let article = article.unwrap();
+        assert!(article.content_html.contains(run), "{run}");
+    }
+    // Images nest (their text is the outer one's alt text).
+    let mut opening = "![".repeat(200 * 1024);
+    opening.push('a');
+    let e = only_error(&one_mib_markdown(&opening, "](https://example.org/i.png)"));
+    assert!(
+        e.starts_with("seeds/deep.md:5: the body nests more than 32 levels"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_mebibyte_of_nested_raw_html_is_a_diagnostic() {
+    for (start, run) in [
+        ("", "<div>"),
+        ("Text ", "<span>"),
+        ("Text ", "<b><i>"),
+        ("", "<table><tr><td>"),
+    ] {
+        let e = only_error(&one_mib_markdown(start, run));
+        assert!(
+            e.starts_with("seeds/deep.md:5: the body nests more than 32 levels"),
+            "{run}: {e}"
+        );
+    }
+    // A `<div>` left open on each line: the 33rd is one too many.
+    let e = only_error(&one_mib_markdown("", "<div><p>x</p>\n"));
+    assert!(e.starts_with("seeds/deep.md:37: "), "{e}");
+    // Closing every element on the same line does not hide the depth.
+    let line = format!("{}x{}\n", "<div>".repeat(1000), "</div>".repeat(1000));
+    let e = only_error(&one_mib_markdown("", &line));
+    assert!(e.starts_with("seeds/deep.md:5: "), "{e}");
+}
+
+#[test]
+fn ordinary_nesting_and_closed_raw_html_still_render() {
+    // Well-formed raw HTML, however long, never adds up.
+    let (article, diagnostics) = parse_markdown(&one_mib_markdown(
+        "",
+        "<div><section><span>a</span> <em>b</em></section></div>\n\n",
+    ));
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert!(article.is_some());
+
+    let text = "+++\ntitle = \"T\"\ndate = 2024-05-24\n+++\n\
+                > quote\n> > - list *with **strong** and [a link](https://example.org/)*\n\
+                > >   1. deeper `code`\n\n\
+                <table><tr><td><ul><li>raw<li>items</ul></td></tr></table>\n\n\
+                <script>if (a < b && c <d) {}</script>\n\n<!-- <div><div><div> -->\n\nEnd.\n";
+    let (article, diagnostics) = parse_markdown(text.as_bytes());
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let html = article.unwrap().content_html;
+    assert!(html.contains("<strong>strong</strong>"), "{html}");
+    assert!(html.contains("<p>End.</p>"), "{html}");
+}
+
+#[test]
+fn seed_text_dated_past_the_horizon_or_in_a_leap_second_is_refused_on_its_line() {
+    let config = config_with("");
+    for (date, wanted) in [
+        (
+            "Dec 31, 9999",
+            "seeds/far.txt:3: cannot read the date \"Dec 31, 9999\": the year 9999",
+        ),
+        (
+            "2016-12-31T23:59:60Z",
+            "seeds/far.txt:3: cannot read the date \"2016-12-31T23:59:60Z\": the seconds are 60",
+        ),
+    ] {
+        let text = format!("Title\n\n{date}\n\nBody.\n");
+        let (article, diagnostics) =
+            ingest::parse_seed("seeds/far.txt", "far.txt", text.as_bytes(), &config);
+        assert!(article.is_none(), "{date}");
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        let shown = diagnostics[0].to_string();
+        assert!(shown.starts_with(wanted), "{shown}");
+    }
+}

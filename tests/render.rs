@@ -1450,3 +1450,61 @@ proptest! {
         prop_assert_eq!(&attribute, &text);
     }
 }
+
+/// The text of the first `<name>…</name>` after `from` in `doc`, as written.
+fn source_text<'d>(doc: &'d str, from: &str, name: &str) -> &'d str {
+    let rest = &doc[doc.find(from).expect("marker")..];
+    let open = format!("<{name}>");
+    let start = rest.find(&open).expect("element") + open.len();
+    let len = rest[start..].find(&format!("</{name}>")).expect("end tag");
+    &rest[start..start + len]
+}
+
+/// What a reader that treats the element's text as HTML shows: character
+/// references decoded, anything else left as is.
+fn as_html_text(source: &str) -> String {
+    source
+        .replace("&#x3C;", "<")
+        .replace("&#x3E;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&#x26;", "&")
+}
+
+#[test]
+fn rss_titles_and_creators_with_markup_read_back_as_plain_text() {
+    let config = config();
+    let mut hostile = hostile();
+    hostile.authors = vec!["Ann & <b>Bo</b> <script>x()</script>".into()];
+    let articles = vec![sample(), hostile.clone(), rtl(), authored()];
+    let site = site_view(&config, &articles);
+    let doc = rss::render_rss(feed(&site, "ukraine"));
+
+    // An XML reader gets exactly the title and the author.
+    let parsed = feed_rs::parser::parse(doc.as_bytes()).unwrap();
+    let entry = parsed
+        .entries
+        .iter()
+        .find(|e| e.id == hostile.id.as_str())
+        .expect("the hostile entry");
+    assert_eq!(entry.title.as_ref().unwrap().content, hostile.title);
+    let authors: Vec<&str> = entry.authors.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(authors, [hostile.authors[0].as_str()]);
+
+    // Written with the profile's hexadecimal references, so a reader that
+    // reads the text as HTML finds characters, never a tag.
+    assert!(!doc.contains("<script"), "{doc}");
+    let guid = format!(">{}</guid>", hostile.id.as_str());
+    for (name, plain) in [
+        ("title", &hostile.title),
+        ("dc:creator", &hostile.authors[0]),
+    ] {
+        let item_start = doc[..doc.find(&guid).unwrap()].rfind("<item>").unwrap();
+        let source = source_text(&doc[item_start..], "<item>", name);
+        assert!(!source.contains('<'), "{name}: {source}");
+        for named in ["&amp;", "&lt;", "&gt;"] {
+            assert!(!source.contains(named), "{name}: {source}");
+        }
+        assert_eq!(&as_html_text(source), plain, "{name}");
+    }
+}

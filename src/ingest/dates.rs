@@ -18,8 +18,27 @@
 //!
 //! Purely numeric day/month orders (`05/24/2024`, `24.05.2024`) are refused:
 //! they are ambiguous between countries, and a silent misreading would publish
-//! an article months off. Years must have four digits (1000 to 9999), which is
-//! what RFC 822 dates in RSS need.
+//! an article months off. Years have four digits, as RFC 822 dates in RSS
+//! need.
+//!
+//! Dates that cannot be true of a news article are refused rather than
+//! published, because one wrong date does damage beyond its article: the
+//! newest date is every feed's `Last-Modified` and `updated`, so a seed
+//! dated 9999 would pin them in the future, and caches and readers with
+//! them. The rules are fixed, never read from the clock, so that the same
+//! seeds always give the same result:
+//!
+//! - The year, as written, is from [`FIRST_YEAR`] (1900) to [`LAST_YEAR`]
+//!   (2100). That takes in archives of the last century and every article
+//!   scheduled for later (a date in the future is published when it comes,
+//!   so next month must stay valid), and catches the typos that matter:
+//!   `2204` or `3024` for 2024, `1024`, `0224`.
+//! - A leap second (`23:59:60`) is refused, as is any `:60`. RFC 3339 and
+//!   RFC 2822 allow it, but many feed readers and JavaScript's `Date` do
+//!   not, so it cannot be published as written; none has been inserted
+//!   since 2016 and none will be, so a `:60` in a seed is almost surely a
+//!   typo (`10:15:60`) that the editor should see rather than have shifted
+//!   silently. The fix is one character: `:59`.
 //!
 //! A date without a zone is local time in the site's zone (`site.timezone`);
 //! a date without a time is 00:00 there. Local times that a clock change makes
@@ -33,7 +52,7 @@ use std::fmt;
 
 use chrono::{
     DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
-    TimeDelta, TimeZone, Utc, Weekday,
+    TimeDelta, TimeZone, Timelike, Utc, Weekday,
 };
 use chrono_tz::Tz;
 
@@ -54,9 +73,17 @@ pub enum DateError {
     NoSuchTime,
     /// A weekday was written and the date falls on another one.
     WrongWeekday { date: NaiveDate, written: Weekday },
-    /// The year is outside 1000..=9999.
+    /// The year is outside [`FIRST_YEAR`]..=[`LAST_YEAR`].
     YearOutOfRange(i32),
+    /// The seconds are `60`: a leap second, or a typo.
+    LeapSecond,
 }
+
+/// The earliest year a seed may be dated.
+pub const FIRST_YEAR: i32 = 1900;
+
+/// The latest year a seed may be dated (scheduled articles included).
+pub const LAST_YEAR: i32 = 2100;
 
 impl fmt::Display for DateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -78,7 +105,12 @@ impl fmt::Display for DateError {
             ),
             DateError::YearOutOfRange(year) => write!(
                 f,
-                "the year {year} is out of range: write a four-digit year (1000 to 9999)"
+                "the year {year} cannot be an article's: write a year from {FIRST_YEAR} to \
+                 {LAST_YEAR} (is it a typo, like 2204 for 2024?)"
+            ),
+            DateError::LeapSecond => f.write_str(
+                "the seconds are 60 (a leap second), which feeds and many readers cannot \
+                 show: write 59",
             ),
         }
     }
@@ -96,6 +128,10 @@ pub fn parse_date(text: &str, zone: Tz) -> Result<DateTime<FixedOffset>, DateErr
     let exact = DateTime::parse_from_rfc3339(text).or_else(|_| DateTime::parse_from_rfc2822(text));
     if let Ok(dt) = exact {
         check_year(dt.year())?;
+        // chrono reads `:60` as the 59th second plus a whole second.
+        if dt.nanosecond() >= 1_000_000_000 {
+            return Err(DateError::LeapSecond);
+        }
         return Ok(dt);
     }
     let written = parse_written(text)?;
@@ -151,8 +187,9 @@ pub fn in_zone(naive: NaiveDateTime, zone: Tz) -> DateTime<FixedOffset> {
     }
 }
 
-fn check_year(year: i32) -> Result<(), DateError> {
-    if (1000..=9999).contains(&year) {
+/// Whether `year` is one a seed may be dated in (see the module docs).
+pub fn check_year(year: i32) -> Result<(), DateError> {
+    if (FIRST_YEAR..=LAST_YEAR).contains(&year) {
         Ok(())
     } else {
         Err(DateError::YearOutOfRange(year))
@@ -343,6 +380,20 @@ fn parse_clock(text: &str) -> Result<NaiveTime, DateError> {
     if parts.next().is_some() {
         return Err(DateError::Unrecognized);
     }
+    time_of_day(hour, minute, second, nanos)
+}
+
+/// A time of day from its fields, refusing `:60` as a leap second (chrono
+/// would refuse it as no time at all, a less helpful message).
+pub fn time_of_day(
+    hour: u32,
+    minute: u32,
+    second: u32,
+    nanos: u32,
+) -> Result<NaiveTime, DateError> {
+    if second == 60 && hour < 24 && minute < 60 {
+        return Err(DateError::LeapSecond);
+    }
     NaiveTime::from_hms_nano_opt(hour, minute, second, nanos).ok_or(DateError::NoSuchTime)
 }
 
@@ -356,7 +407,6 @@ fn meridiem(token: &str) -> Option<bool> {
 
 /// 12-hour clock to 24-hour: `12:05 am` is 00:05, `12:05 pm` is 12:05.
 fn apply_meridiem(time: NaiveTime, pm: bool) -> Result<NaiveTime, DateError> {
-    use chrono::Timelike;
     let hour = time.hour();
     if !(1..=12).contains(&hour) {
         return Err(DateError::NoSuchTime);
@@ -680,6 +730,55 @@ mod tests {
         );
     }
 
+    #[test]
+    fn years_outside_1900_to_2100_are_refused() {
+        for (text, year) in [
+            ("9999-12-31T23:59:59Z", 9999),
+            ("Fri, 31 Dec 9999 23:59:59 +0000", 9999),
+            ("May 24, 2204", 2204),
+            ("2101-01-01", 2101),
+            ("1899-12-31 23:59", 1899),
+            ("24 May 1024", 1024),
+        ] {
+            let err = parse_date(text, Tz::UTC).unwrap_err();
+            assert_eq!(err, DateError::YearOutOfRange(year), "{text}");
+            assert!(err.to_string().contains("from 1900 to 2100"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_last_and_first_years_and_scheduled_dates_are_accepted() {
+        assert_eq!(utc("2100-12-31 23:59:59"), "2100-12-31T23:59:59+00:00");
+        assert_eq!(utc("January 1, 1900"), "1900-01-01T00:00:00+00:00");
+        // The year as written counts, whatever it is in UTC.
+        assert_eq!(
+            utc("2100-12-31T23:30:00-05:00"),
+            "2100-12-31T23:30:00-05:00"
+        );
+        // Next month, next year: scheduled articles.
+        assert_eq!(utc("June 24, 2099"), "2099-06-24T00:00:00+00:00");
+    }
+
+    #[test]
+    fn leap_seconds_are_refused_in_every_format() {
+        for text in [
+            "2016-12-31T23:59:60Z",
+            "2016-12-31T23:59:60.5+00:00",
+            "Sat, 31 Dec 2016 23:59:60 +0000",
+            "December 31, 2016 23:59:60",
+            "2024-05-24 10:15:60",
+            "2024-05-24T10:15:60",
+        ] {
+            let err = parse_date(text, Tz::UTC).unwrap_err();
+            assert_eq!(err, DateError::LeapSecond, "{text}");
+            assert!(err.to_string().contains("write 59"), "{err}");
+        }
+        assert_eq!(
+            parse_date("2024-05-24 10:15:61", Tz::UTC),
+            Err(DateError::NoSuchTime)
+        );
+    }
+
     proptest! {
         #[test]
         fn never_panics(text in "\\PC{0,40}") {
@@ -694,7 +793,7 @@ mod tests {
         }
 
         #[test]
-        fn written_dates_round_trip(y in 1000i32..=9999, m in 1u32..=12, d in 1u32..=28, h in 0u32..24, min in 0u32..60) {
+        fn written_dates_round_trip(y in FIRST_YEAR..=LAST_YEAR, m in 1u32..=12, d in 1u32..=28, h in 0u32..24, min in 0u32..60) {
             let text = format!("{y:04}-{m:02}-{d:02} {h:02}:{min:02}");
             let dt = parse_date(&text, Tz::UTC).unwrap();
             prop_assert_eq!(dt.naive_local(), NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(h, min, 0).unwrap());

@@ -35,11 +35,31 @@
 //! paragraph, heading, list item, table cell and code block, and nothing
 //! from a dropped `<script>`. The summary is cut from the first `<p>` (or
 //! the first of those blocks if there is none).
+//!
+//! Nesting is limited to [`MAX_NESTING`] (32) elements open at once,
+//! counting both Markdown's (block quotes, list items, emphasis, links,
+//! images) and raw HTML's. pulldown-cmark itself reads any body in linear
+//! time, but the sanitizer's HTML parser does work in proportion to the
+//! depth of the open elements for each new one, so a body nested N deep
+//! costs N² there: 10,000 `>` took 6 s, a 1 MiB body would take hours. No
+//! article needs 32 levels (a list in a quote in a list is 6), so a deeper
+//! body is rejected, naming the line where it goes too deep, in the same
+//! single pass that renders it. Raw HTML is counted from its tags the way
+//! an HTML parser opens elements: void elements (`<br>`, `<img>`) and
+//! elements whose end tag is implied (`<p>`, `<li>`, `<td>`…) do not count,
+//! the text of `<script>`, `<style>`, `<textarea>`, `<title>` and the like
+//! is not read for tags, and comments are skipped. Where one pass cannot
+//! know what the parser will do (an end tag that does not close the element
+//! opened last), an element stays counted: a sloppy document may be called
+//! too deep, never one counted much shallower than it is. The message says
+//! to close the tags left open.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
-use pulldown_cmark::{Options, Parser};
+use pulldown_cmark::{Event, Options, Parser, Tag as MdTag, TagEnd};
 use serde::Deserialize;
 use toml::Spanned;
+
+use crate::diagnostic::line_of;
 
 use super::clean::{collapse_whitespace, http_url};
 use super::dates::{self, parse_date, DateError};
@@ -94,15 +114,6 @@ fn split(text: &str) -> Result<(&str, usize, &str, usize), (usize, String)> {
         1,
         "the front matter opened on line 1 is never closed: add a line \"+++\" after it".into(),
     ))
-}
-
-/// 1-based line of a byte offset in `text`.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 /// Parses clean LF text as a Markdown seed.
@@ -242,6 +253,21 @@ pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
         ))
     });
 
+    let html = match render(body) {
+        Ok(html) => html,
+        Err(offset) => {
+            cx.error(
+                body_line + line_of(body, offset) - 1,
+                format!(
+                    "the body nests more than {MAX_NESTING} levels deep here (block quotes, lists, \
+                     emphasis, links or HTML elements inside one another), which would stall \
+                     publishing: flatten it, and close any HTML tag left open"
+                ),
+            );
+            return None;
+        }
+    };
+
     Some(Parts {
         title,
         url,
@@ -251,7 +277,7 @@ pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
         paragraphs: None,
         lead: None,
         related: Vec::new(),
-        body_html: BodyHtml::Authored(render(body)),
+        body_html: BodyHtml::Authored(html),
         body_line,
         summary,
         authors,
@@ -304,18 +330,16 @@ fn toml_date(value: &toml::Value, zone: chrono_tz::Tz) -> Result<DateTime<FixedO
     };
     let date = NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())
         .ok_or_else(|| DateError::NoSuchDay.to_string())?;
-    if !(1000..=9999).contains(&d.year) {
-        return Err(DateError::YearOutOfRange(d.year.into()).to_string());
-    }
+    dates::check_year(d.year.into()).map_err(|e| e.to_string())?;
     let time = match datetime.time {
         None => NaiveTime::MIN,
-        Some(t) => NaiveTime::from_hms_nano_opt(
+        Some(t) => dates::time_of_day(
             t.hour.into(),
             t.minute.into(),
             t.second.into(),
             t.nanosecond,
         )
-        .ok_or_else(|| DateError::NoSuchTime.to_string())?,
+        .map_err(|e| e.to_string())?,
     };
     let naive = date.and_time(time);
     match datetime.offset {
@@ -332,12 +356,330 @@ fn toml_date(value: &toml::Value, zone: chrono_tz::Tz) -> Result<DateTime<FixedO
     }
 }
 
-/// Unsanitized HTML of the body.
-fn render(body: &str) -> String {
+/// Most elements a body may have open at once; see the module docs.
+const MAX_NESTING: usize = 32;
+
+/// Unsanitized HTML of the body, or the byte offset in `body` where it
+/// nests deeper than [`MAX_NESTING`].
+fn render(body: &str) -> Result<String, usize> {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let mut nesting = Nesting::default();
+    let mut too_deep = None;
+    let events = Parser::new_ext(body, options)
+        .into_offset_iter()
+        .map_while(|(event, range)| {
+            if nesting.step(&event) {
+                Some(event)
+            } else {
+                too_deep = Some(range.start);
+                None
+            }
+        });
     let mut html = String::with_capacity(body.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(body, options));
-    html
+    pulldown_cmark::html::push_html(&mut html, events);
+    match too_deep {
+        None => Ok(html),
+        Some(offset) => Err(offset),
+    }
+}
+
+/// The elements open at this point of the body, the way the sanitizer's
+/// HTML parser will see them, as far as one cheap pass can tell. Where it
+/// cannot tell, it counts an element as open: a sloppy document may be
+/// called deep, but no document can be deeper than it is counted by more
+/// than a small factor, which is what keeps the parser linear.
+#[derive(Debug, Default)]
+struct Nesting {
+    open: Vec<Open>,
+    /// Raw `<svg>` and `<math>` among `open`: inside them `<style>` or
+    /// `<title>` are ordinary elements, not raw text.
+    foreign: usize,
+    scan: Scan,
+}
+
+/// One open element.
+#[derive(Debug)]
+enum Open {
+    /// Written by pulldown-cmark for a Markdown construct; closed by its
+    /// end event.
+    Markdown,
+    /// Opened by a raw HTML tag, with its lower-case name (`None` when
+    /// longer than [`NAME_MAX`], so that no end tag can match it).
+    Raw(Option<Vec<u8>>),
+}
+
+/// Longest tag name kept. Longer names are no element this module knows,
+/// and an end tag cannot match them.
+const NAME_MAX: usize = 16;
+
+/// Elements whose text an HTML parser does not read for tags (with
+/// scripting on, as in the sanitizer, `noscript` is one of them).
+const RAW_TEXT: &[&str] = &[
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+];
+
+/// Elements that never have content, or whose end tag the parser implies
+/// (the next `<p>` closes a `<p>`): counting them would call a sloppy but
+/// shallow document deep.
+const NOT_NESTING: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+    "source", "track", "wbr", "html", "head", "body", "p", "li", "dt", "dd", "rb", "rt", "rtc",
+    "rp", "optgroup", "option", "colgroup", "caption", "thead", "tbody", "tfoot", "tr", "td", "th",
+];
+
+/// Raw elements that the end of the Markdown block or span around them
+/// closes too. Formatting elements (`<b>`, `<em>`, `<a>`…) are not among
+/// them: the parser reopens those in the next paragraph.
+const CLOSED_BY_MARKDOWN: &[&str] = &[
+    "abbr", "bdi", "bdo", "cite", "data", "del", "dfn", "ins", "kbd", "mark", "q", "samp", "span",
+    "sub", "sup", "time", "var",
+];
+
+impl Nesting {
+    /// Takes in the next event; `false` once too many elements are open.
+    fn step(&mut self, event: &Event<'_>) -> bool {
+        match event {
+            Event::Start(MdTag::HtmlBlock) | Event::End(TagEnd::HtmlBlock) => {}
+            Event::Start(_) => self.open.push(Open::Markdown),
+            Event::End(_) => self.close_markdown(),
+            Event::Html(raw) | Event::InlineHtml(raw) => {
+                // Checked at every byte: one line can open and close
+                // thousands of elements.
+                for &byte in raw.as_bytes() {
+                    self.byte(byte);
+                    if self.open.len() > MAX_NESTING {
+                        return false;
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.open.len() <= MAX_NESTING
+    }
+
+    fn close_markdown(&mut self) {
+        let Some(at) = self.open.iter().rposition(|o| matches!(o, Open::Markdown)) else {
+            return;
+        };
+        let above = self.open.split_off(at + 1);
+        self.open.pop();
+        for open in above {
+            let closed = matches!(&open, Open::Raw(Some(name)) if is(CLOSED_BY_MARKDOWN, name));
+            if !closed {
+                self.open.push(open);
+            }
+        }
+    }
+
+    fn byte(&mut self, byte: u8) {
+        self.scan = match std::mem::take(&mut self.scan) {
+            Scan::Text => match byte {
+                b'<' => Scan::Lt,
+                _ => Scan::Text,
+            },
+            Scan::Lt => match byte {
+                b'!' => Scan::Bang(0),
+                b'?' => Scan::Bogus,
+                b'/' => Scan::EndLt,
+                b'<' => Scan::Lt,
+                b if b.is_ascii_alphabetic() => Scan::Tag(Tag::new(false, b)),
+                _ => Scan::Text,
+            },
+            Scan::EndLt => match byte {
+                b'>' => Scan::Text,
+                b if b.is_ascii_alphabetic() => Scan::Tag(Tag::new(true, b)),
+                _ => Scan::Bogus,
+            },
+            Scan::Bang(dashes) => match (byte, dashes) {
+                (b'-', 0) => Scan::Bang(1),
+                (b'-', _) => Scan::Comment {
+                    len: 0,
+                    dashes: 0,
+                    bang: false,
+                },
+                (b'>', _) => Scan::Text,
+                _ => Scan::Bogus,
+            },
+            Scan::Comment { len, dashes, bang } => match byte {
+                // `-->`, `--!>`, and the empty `<!-->` and `<!--->`.
+                b'>' if dashes >= 2 || bang || len == usize::from(dashes) => Scan::Text,
+                b'-' => Scan::Comment {
+                    len: len + 1,
+                    dashes: dashes.saturating_add(1),
+                    bang: false,
+                },
+                b'!' if dashes >= 2 => Scan::Comment {
+                    len: len + 1,
+                    dashes: 0,
+                    bang: true,
+                },
+                _ => Scan::Comment {
+                    len: len + 1,
+                    dashes: 0,
+                    bang: false,
+                },
+            },
+            Scan::Bogus => match byte {
+                b'>' => Scan::Text,
+                _ => Scan::Bogus,
+            },
+            Scan::RawText { name, matched } => {
+                // Looking for `</name`; the rest of the end tag is text.
+                let wanted = match matched {
+                    0 => b'<',
+                    1 => b'/',
+                    n => name.as_bytes()[n - 2],
+                };
+                if byte.to_ascii_lowercase() == wanted {
+                    if matched + 1 == name.len() + 2 {
+                        Scan::Text
+                    } else {
+                        Scan::RawText {
+                            name,
+                            matched: matched + 1,
+                        }
+                    }
+                } else {
+                    Scan::RawText {
+                        name,
+                        matched: usize::from(byte == b'<'),
+                    }
+                }
+            }
+            Scan::Tag(mut tag) => {
+                if tag.step(byte) {
+                    Scan::Tag(tag)
+                } else {
+                    self.tag(tag)
+                }
+            }
+        };
+    }
+
+    /// Counts a complete tag and says what comes after it.
+    fn tag(&mut self, tag: Tag) -> Scan {
+        let name = tag.name.as_deref();
+        if name.is_some_and(|n| is(NOT_NESTING, n)) {
+            return Scan::Text;
+        }
+        let foreign = name.is_some_and(|n| is(&["svg", "math"], n));
+        if tag.closing {
+            // Only the element open last is closed; when the tag names
+            // another, what the parser does depends on more than this
+            // pass knows, so the count stays.
+            if let (Some(Open::Raw(Some(last))), Some(name)) = (self.open.last(), name) {
+                if last == name {
+                    self.open.pop();
+                    if foreign {
+                        self.foreign -= 1;
+                    }
+                }
+            }
+            return Scan::Text;
+        }
+        if tag.self_closing && self.foreign > 0 {
+            return Scan::Text;
+        }
+        if self.foreign == 0 {
+            if let Some(&raw) = name.and_then(|n| RAW_TEXT.iter().find(|r| r.as_bytes() == n)) {
+                return Scan::RawText {
+                    name: raw,
+                    matched: 0,
+                };
+            }
+        }
+        if foreign {
+            self.foreign += 1;
+        }
+        self.open.push(Open::Raw(tag.name));
+        Scan::Text
+    }
+}
+
+fn is(names: &[&str], name: &[u8]) -> bool {
+    names.iter().any(|n| n.as_bytes() == name)
+}
+
+/// Where [`Nesting`] is in the raw HTML it has read so far. Tags and
+/// comments may span several events (an HTML block comes line by line).
+#[derive(Debug, Default)]
+enum Scan {
+    /// Between tags.
+    #[default]
+    Text,
+    /// Just after `<`.
+    Lt,
+    /// Just after `</`.
+    EndLt,
+    /// In a start or end tag.
+    Tag(Tag),
+    /// After `<!`, with how many `-` have followed.
+    Bang(u8),
+    /// In `<!-- … -->`: bytes since `<!--`, how many of the last were `-`,
+    /// and whether `--!` was just read.
+    Comment { len: usize, dashes: u8, bang: bool },
+    /// In `<?…>`, `<!DOCTYPE…>` or another declaration, up to `>`.
+    Bogus,
+    /// In the text of a [`RAW_TEXT`] element; `matched` bytes of
+    /// `</name` have been read.
+    RawText { name: &'static str, matched: usize },
+}
+
+/// A tag being read.
+#[derive(Debug)]
+struct Tag {
+    closing: bool,
+    /// Lower case; `None` once longer than [`NAME_MAX`].
+    name: Option<Vec<u8>>,
+    /// The name is complete; attributes follow.
+    named: bool,
+    /// The last byte was `=` (and maybe spaces), so a quote opens a value.
+    after_equals: bool,
+    quote: Option<u8>,
+    /// The last byte was `/`, as in `<path/>`.
+    self_closing: bool,
+}
+
+impl Tag {
+    fn new(closing: bool, first: u8) -> Self {
+        Tag {
+            closing,
+            name: Some(vec![first.to_ascii_lowercase()]),
+            named: false,
+            after_equals: false,
+            quote: None,
+            self_closing: false,
+        }
+    }
+
+    /// Reads one more byte; `false` when it was the closing `>`.
+    fn step(&mut self, byte: u8) -> bool {
+        if let Some(quote) = self.quote {
+            if byte == quote {
+                self.quote = None;
+            }
+            return true;
+        }
+        if byte == b'>' {
+            return false;
+        }
+        if !self.named {
+            if byte.is_ascii_whitespace() || byte == b'/' {
+                self.named = true;
+            } else if let Some(name) = &mut self.name {
+                if name.len() == NAME_MAX {
+                    self.name = None;
+                } else {
+                    name.push(byte.to_ascii_lowercase());
+                }
+            }
+        } else if self.after_equals && (byte == b'"' || byte == b'\'') {
+            self.quote = Some(byte);
+        }
+        self.after_equals = byte == b'=' || (self.after_equals && byte.is_ascii_whitespace());
+        self.self_closing = byte == b'/';
+        true
+    }
 }
 
 #[cfg(test)]
@@ -479,6 +821,25 @@ mod tests {
     }
 
     #[test]
+    fn dates_past_the_horizon_and_leap_seconds_are_refused() {
+        let e = error("+++\ntitle = \"T\"\ndate = 9999-12-31T23:59:59Z\n+++\n");
+        assert!(
+            e.starts_with("seeds/m.md:3: date: the year 9999 cannot be an article's"),
+            "{e}"
+        );
+        let e = error("+++\ntitle = \"T\"\ndate = 2024-05-24\nupdated = 2204-05-24\n+++\n");
+        assert!(e.starts_with("seeds/m.md:4: updated: the year 2204"), "{e}");
+        let e = error("+++\ntitle = \"T\"\ndate = 2016-12-31T23:59:60Z\n+++\n");
+        assert!(
+            e.starts_with("seeds/m.md:3: date: the seconds are 60 (a leap second)"),
+            "{e}"
+        );
+        let e = error("+++\ntitle = \"T\"\ndate = \"2016-12-31T23:59:60Z\"\n+++\n");
+        assert!(e.contains("the seconds are 60"), "{e}");
+        article("+++\ntitle = \"T\"\ndate = 2100-12-31T23:59:59Z\n+++\nScheduled.\n");
+    }
+
+    #[test]
     fn draft_is_silently_skipped() {
         let (a, d) = parse("+++\ntitle = \"T\"\ndate = 2024-05-24\ndraft = true\n+++\nBody.\n");
         assert!(a.is_none());
@@ -561,6 +922,70 @@ mod tests {
             proptest::prop_assert!(!a.content_html.contains("<script"));
             proptest::prop_assert!(!a.summary.is_empty());
         }
+    }
+
+    /// The most elements [`super::Nesting`] sees open at once in `body`.
+    fn deepest(body: &str) -> usize {
+        let mut nesting = super::Nesting::default();
+        let mut deepest = 0;
+        for event in pulldown_cmark::Parser::new(body) {
+            nesting.step(&event);
+            deepest = deepest.max(nesting.open.len());
+        }
+        deepest
+    }
+
+    #[test]
+    fn nesting_counts_markdown_and_raw_html_elements() {
+        assert_eq!(deepest("> > quote"), 3);
+        assert_eq!(deepest("- a\n  - b *c [d](e)*"), 6);
+        assert_eq!(
+            deepest("<div><div>\n\n<section>\n\nx\n\n</section></div></div>\n"),
+            4
+        );
+        assert_eq!(deepest("<div a=\"<div>\" b = '>'><span x=y>z</span>"), 1);
+    }
+
+    #[test]
+    fn nesting_skips_what_an_html_parser_does_not_nest() {
+        // Void elements, implied end tags, comments and raw text.
+        assert_eq!(deepest("<br><img src=x><hr/><p>a<p>b<li>c<li>d"), 1);
+        assert_eq!(
+            deepest("<!-- <div><div> --><!--><div><!---><!-- -- --!><br>"),
+            1
+        );
+        assert_eq!(deepest("<script>if (a<b && c<d) x('<div>')</script>\n"), 0);
+        assert_eq!(deepest("<textarea><b><b></TEXTAREA><b>"), 1);
+        // In SVG, <style> is an element like any other (in a paragraph).
+        assert_eq!(deepest("<svg><style><g><g>"), 5);
+    }
+
+    #[test]
+    fn nesting_is_not_hidden_by_end_tags_of_other_elements() {
+        // The parser ignores `</span>` here, so the `<div>`s stay open.
+        let body = "<div></span>".repeat(20);
+        assert_eq!(deepest(&body), 20);
+        let body = "<div><script></script>".repeat(20);
+        assert_eq!(deepest(&body), 20);
+        // A span left open in a paragraph ends with it; a <b> comes back.
+        assert_eq!(deepest(&"x <span>y\n\n".repeat(50)), 2);
+        assert!(deepest(&"x <b>y\n\n".repeat(50)) > super::MAX_NESTING);
+    }
+
+    #[test]
+    fn too_deep_a_body_names_its_line() {
+        let body = format!("Fine.\n\n{}deep\n", ">".repeat(40));
+        let e = error(&format!(
+            "+++\ntitle = \"T\"\ndate = 2024-05-24\n+++\n{body}"
+        ));
+        assert!(
+            e.starts_with("seeds/m.md:7: the body nests more than 32 levels deep here"),
+            "{e}"
+        );
+        let body = format!("{}deep\n", ">".repeat(31));
+        article(&format!(
+            "+++\ntitle = \"T\"\ndate = 2024-05-24\n+++\n{body}"
+        ));
     }
 
     #[test]

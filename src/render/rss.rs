@@ -18,6 +18,19 @@
 //!   `{base_url}topics/`, the same scheme as the Atom categories.
 //! - The `atom`, `content` and `dc` namespaces are always declared, so the
 //!   document shape does not depend on which entries it holds.
+//! - `title` (the channel's and every item's) and `dc:creator` are plain
+//!   text, encoded once, with `&`, `<` and `>` written as the hexadecimal
+//!   references `&#x26;`, `&#x3C;` and `&#x3E;`. RSS never said whether a
+//!   title may hold HTML, so readers differ: XML-only readers (feed-rs,
+//!   the `rss` crate) take the text as it is, while many treat titles as
+//!   HTML. The best-practices profile found the hexadecimal form the one
+//!   read as the literal character by the widest range of them, and the
+//!   W3C validator warns about any other (`CharacterData`). The document
+//!   therefore never holds a raw `<script` or `&lt;` in a title: a reader
+//!   that decodes the element's text as HTML gets the characters back, not
+//!   markup, and an XML reader gets exactly the title. Escaping twice
+//!   (`&amp;lt;`) was rejected: it would show `&lt;` to every reader that
+//!   follows the XML, and the validator flags it too.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -103,7 +116,42 @@ fn write(channel: &Channel) -> String {
         .expect("writing to memory cannot fail");
     let mut text = String::from_utf8(bytes).expect("the rss crate writes UTF-8");
     text.push('\n');
-    text
+    hexadecimal_in_plain_text(text)
+}
+
+/// The elements holding plain text that the crate escapes with named
+/// entities; see the module docs.
+const PLAIN_TEXT: [(&str, &str); 2] = [("<title>", "</title>"), ("<dc:creator>", "</dc:creator>")];
+
+/// `xml` with `&amp;`, `&lt;` and `&gt;` in [`PLAIN_TEXT`] elements written
+/// as hexadecimal references. Their text holds no `<` (the crate escaped
+/// it), so each ends at the first end tag.
+fn hexadecimal_in_plain_text(xml: String) -> String {
+    if !xml.contains('&') {
+        return xml;
+    }
+    let mut out = String::with_capacity(xml.len() + 64);
+    let mut rest = xml.as_str();
+    while let Some((at, open, close)) = PLAIN_TEXT
+        .iter()
+        .filter_map(|&(open, close)| rest.find(open).map(|at| (at, open, close)))
+        .min()
+    {
+        let start = at + open.len();
+        let Some(len) = rest[start..].find(close) else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        out.push_str(
+            &rest[start..start + len]
+                .replace("&amp;", "&#x26;")
+                .replace("&lt;", "&#x3C;")
+                .replace("&gt;", "&#x3E;"),
+        );
+        rest = &rest[start + len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn item(site: &Site, entry: &Entry<'_>) -> Item {
