@@ -1026,3 +1026,39 @@ fn seed_text_dated_past_the_horizon_or_in_a_leap_second_is_refused_on_its_line()
         assert!(shown.starts_with(wanted), "{shown}");
     }
 }
+
+/// Every unclosed `[x](` in seed text used to scan to the end of its
+/// paragraph for a `)`: 100 KB of them took over a minute. Links are now
+/// balanced in one pass, so a mebibyte of them is read in linear time, and
+/// the one real link among them is still a link.
+#[test]
+fn a_mebibyte_of_unclosed_links_in_seed_text_is_read_as_text() {
+    let mut text = String::from("Many brackets\n\n2024-05-24\n\n");
+    text.push_str("Read [the report](https://example.org/report) first. ");
+    while text.len() < 1024 * 1024 - 200 {
+        text.push_str("[a](");
+    }
+    text.push_str("\n\nRelated article: [more](https://example.org/more) [b](\n");
+    let (article, diagnostics) = ingest::parse_seed(
+        "seeds/links.txt",
+        "links.txt",
+        text.as_bytes(),
+        &config_with(""),
+    );
+    let article = article.unwrap_or_else(|| panic!("{diagnostics:#?}"));
+    assert!(
+        article
+            .content_html
+            .contains("<a href=\"https://example.org/report\""),
+        "{}",
+        &article.content_html[..200]
+    );
+    // The link of the body and the related one, which the content lists.
+    assert_eq!(article.content_html.matches("<a href").count(), 2);
+    assert_eq!(
+        article.related[0].url.as_deref(),
+        Some("https://example.org/more"),
+        "{:?}",
+        article.related
+    );
+}

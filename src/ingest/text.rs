@@ -41,6 +41,7 @@
 //!    warning.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use crate::model::Link;
 use crate::xml::escape_into;
@@ -197,6 +198,10 @@ fn inlines(text: &str) -> Vec<Inline<'_>> {
     let mut out = Vec::new();
     let mut plain_from = 0;
     let mut at = 0;
+    // Where each `(` is balanced, found in one pass when the first link
+    // needs it: scanning ahead from every `[x](` instead would cost time
+    // quadratic in a text of many unclosed ones.
+    let mut balanced: Option<HashMap<usize, usize>> = None;
     while let Some(open) = text[at..].find('[').map(|i| at + i) {
         at = open + 1;
         let Some(close) = text[open + 1..].find(['[', ']']).map(|i| open + 1 + i) else {
@@ -206,20 +211,10 @@ fn inlines(text: &str) -> Vec<Inline<'_>> {
             continue;
         }
         // The target runs to the `)` that balances the `(`.
-        let mut depth = 0usize;
-        let mut end = None;
-        for (i, c) in text[close + 2..].char_indices() {
-            match c {
-                '(' => depth += 1,
-                ')' if depth == 0 => {
-                    end = Some(close + 2 + i);
-                    break;
-                }
-                ')' => depth -= 1,
-                _ => {}
-            }
-        }
-        let Some(end) = end else { continue };
+        let balanced = balanced.get_or_insert_with(|| balancing_parentheses(text));
+        let Some(&end) = balanced.get(&(close + 1)) else {
+            continue;
+        };
         if plain_from < open {
             out.push(Inline::Text(&text[plain_from..open]));
         }
@@ -234,6 +229,24 @@ fn inlines(text: &str) -> Vec<Inline<'_>> {
         out.push(Inline::Text(&text[plain_from..]));
     }
     out
+}
+
+/// For every `(` of `text` that a `)` balances, the byte index of that `)`.
+fn balancing_parentheses(text: &str) -> HashMap<usize, usize> {
+    let mut balanced = HashMap::new();
+    let mut open = Vec::new();
+    for (i, byte) in text.bytes().enumerate() {
+        match byte {
+            b'(' => open.push(i),
+            b')' => {
+                if let Some(start) = open.pop() {
+                    balanced.insert(start, i);
+                }
+            }
+            _ => {}
+        }
+    }
+    balanced
 }
 
 /// The URL of a link target: the first word, without `<…>`, if it is an
