@@ -1062,3 +1062,25 @@ fn a_mebibyte_of_unclosed_links_in_seed_text_is_read_as_text() {
         article.related
     );
 }
+
+/// The sanitizer's serializer searches to the end of a run of text for each
+/// `&` and Latin-1 sign in it: a mebibyte-long paragraph of them would take
+/// minutes. It is a diagnostic instead, while an article of ordinary
+/// paragraphs full of them renders.
+#[test]
+fn a_mebibyte_paragraph_of_ampersands_is_a_diagnostic() {
+    for body in ["&amp; ", "R&D ", "© « » "] {
+        // Whole repetitions, under the size limit: no character is cut.
+        let mut text = String::from("+++\ntitle = \"Signs\"\ndate = 2024-05-24\n+++\n");
+        text.push_str(&body.repeat((1024 * 1024 - 100) / body.len()));
+        let error = only_error(text.as_bytes());
+        assert!(
+            error.starts_with("seeds/deep.md:") && error.contains("split the long paragraphs"),
+            "{body}: {error}"
+        );
+    }
+    let ordinary = "Tom & Jerry © 2024 « R&D » at AT&T, again & again.\n\n".repeat(5_000);
+    let (article, diagnostics) = parse_markdown(&one_mib_markdown("", &ordinary[..ordinary.len()]));
+    let article = article.unwrap_or_else(|| panic!("{diagnostics:#?}"));
+    assert!(article.content_html.contains("Tom &amp; Jerry © 2024"));
+}

@@ -53,6 +53,15 @@
 //! opened last), an element stays counted: a sloppy document may be called
 //! too deep, never one counted much shallower than it is. The message says
 //! to close the tags left open.
+//!
+//! The sanitizer's serializer has a second cost that grows faster than the
+//! text: for every `&` and every character of U+0080..U+00BF (`©`, `«`, a
+//! no-break space) in a run of text, it searches ahead to the run's next
+//! `<` or `>`, so a run of length L with N of them costs N × L (400 KB of
+//! `&amp;` took 40 s). The same pass adds up that cost for every run of
+//! text (between two tags, Markdown's or raw HTML's) and rejects a body
+//! past [`MAX_ESCAPE_SCAN`] bytes of searching, naming the line: an
+//! article of ordinary paragraphs costs a few hundred kilobytes of it.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use pulldown_cmark::{Event, Options, Parser, Tag as MdTag, TagEnd};
@@ -255,14 +264,21 @@ pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
 
     let html = match render(body) {
         Ok(html) => html,
-        Err(offset) => {
+        Err((offset, problem)) => {
+            let line = body_line + line_of(body, offset) - 1;
             cx.error(
-                body_line + line_of(body, offset) - 1,
-                format!(
-                    "the body nests more than {MAX_NESTING} levels deep here (block quotes, lists, \
-                     emphasis, links or HTML elements inside one another), which would stall \
-                     publishing: flatten it, and close any HTML tag left open"
-                ),
+                line,
+                match problem {
+                    TooCostly::Deep => format!(
+                        "the body nests more than {MAX_NESTING} levels deep here (block quotes, \
+                         lists, emphasis, links or HTML elements inside one another), which would \
+                         stall publishing: flatten it, and close any HTML tag left open"
+                    ),
+                    TooCostly::Escapes => "the text up to here has so many `&` and Latin-1 \
+                         signs (©, «, no-break spaces) in such long paragraphs that sanitizing it \
+                         would stall publishing: split the long paragraphs"
+                        .to_string(),
+                },
             );
             return None;
         }
@@ -359,27 +375,91 @@ fn toml_date(value: &toml::Value, zone: chrono_tz::Tz) -> Result<DateTime<FixedO
 /// Most elements a body may have open at once; see the module docs.
 const MAX_NESTING: usize = 32;
 
+/// Most bytes the sanitizer's serializer may search ahead in one body, in
+/// total (see the module docs): tens of milliseconds of `memchr`, a
+/// thousand times what an ordinary article costs.
+const MAX_ESCAPE_SCAN: u64 = 256 * 1024 * 1024;
+
+/// Why a body is not rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TooCostly {
+    /// More than [`MAX_NESTING`] elements open at once.
+    Deep,
+    /// Runs of text with too many characters the serializer escapes.
+    Escapes,
+}
+
 /// Unsanitized HTML of the body, or the byte offset in `body` where it
-/// nests deeper than [`MAX_NESTING`].
-fn render(body: &str) -> Result<String, usize> {
+/// becomes too costly to sanitize, and why.
+fn render(body: &str) -> Result<String, (usize, TooCostly)> {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let mut nesting = Nesting::default();
-    let mut too_deep = None;
+    let mut escapes = EscapeScan::default();
+    let mut too_costly = None;
     let events = Parser::new_ext(body, options)
         .into_offset_iter()
         .map_while(|(event, range)| {
-            if nesting.step(&event) {
-                Some(event)
+            let problem = if !nesting.step(&event) {
+                Some(TooCostly::Deep)
+            } else if !escapes.step(&event) {
+                Some(TooCostly::Escapes)
             } else {
-                too_deep = Some(range.start);
                 None
+            };
+            match problem {
+                None => Some(event),
+                Some(problem) => {
+                    too_costly = Some((range.start, problem));
+                    None
+                }
             }
         });
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events);
-    match too_deep {
+    match too_costly {
         None => Ok(html),
-        Some(offset) => Err(offset),
+        Some(problem) => Err(problem),
+    }
+}
+
+/// What the sanitizer's serializer will search, added up event by event:
+/// a run of text ends at any tag, and each character it escapes costs a
+/// search to the end of its run.
+#[derive(Debug, Default)]
+struct EscapeScan {
+    /// Length of the current run of text, in bytes.
+    run: u64,
+    /// Characters of the current run that the serializer escapes.
+    escaped: u64,
+    /// Searching of the runs already ended.
+    spent: u64,
+}
+
+impl EscapeScan {
+    /// Takes one event in; `false` once the body costs too much.
+    fn step(&mut self, event: &Event<'_>) -> bool {
+        match event {
+            Event::Text(text) => self.text(text.as_bytes()),
+            Event::SoftBreak => self.run += 1,
+            Event::Html(html) | Event::InlineHtml(html) => {
+                for part in html.as_bytes().split(|&b| b == b'<' || b == b'>') {
+                    self.text(part);
+                    self.end_run();
+                }
+            }
+            _ => self.end_run(),
+        }
+        self.spent + self.escaped * self.run <= MAX_ESCAPE_SCAN
+    }
+
+    fn text(&mut self, bytes: &[u8]) {
+        self.run += bytes.len() as u64;
+        self.escaped += bytes.iter().filter(|&&b| b == b'&' || b == 0xC2).count() as u64;
+    }
+
+    fn end_run(&mut self) {
+        self.spent += self.escaped * self.run;
+        (self.run, self.escaped) = (0, 0);
     }
 }
 
