@@ -114,6 +114,10 @@ impl Sanitizer {
             .generic_attributes(["lang", "title"].into_iter().collect())
             .url_schemes(["http", "https", "mailto"].into_iter().collect())
             .url_relative(ammonia::UrlRelative::RewriteWithBase(base_url.clone()))
+            .attribute_filter(|_, attribute, value| match attribute {
+                "href" | "src" => Some(without_slashless_scheme(value)),
+                _ => Some(value.into()),
+            })
             .link_rel(Some("noopener noreferrer"))
             .strip_comments(true);
         Self { builder }
@@ -124,6 +128,25 @@ impl Sanitizer {
     /// caller strips those.
     pub fn clean(&self, html: &str) -> String {
         self.builder.clean(html).to_string()
+    }
+}
+
+/// `https:host/x` as `https://host/x`. URL parsers read an http(s) URL
+/// without its `//` as that absolute URL, and so does the sanitizer, which
+/// keeps it; but a reader resolves it against the page as a relative path.
+/// Written out in full, it means the same everywhere. Every other value is
+/// left as it is.
+fn without_slashless_scheme(value: &str) -> std::borrow::Cow<'_, str> {
+    let trimmed = value.trim_start();
+    let slashless = ["http:", "https:"].iter().any(|scheme| {
+        trimmed
+            .get(..scheme.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(scheme))
+            && !trimmed[scheme.len()..].starts_with("//")
+    });
+    match Url::parse(trimmed) {
+        Ok(url) if slashless => url.to_string().into(),
+        _ => value.into(),
     }
 }
 
@@ -301,6 +324,29 @@ pub fn collapse_whitespace(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reader resolves `https:host/x` against the page, as a path: found
+    /// by fuzzing, where such a link passed the sanitizer unchanged.
+    #[test]
+    fn urls_without_their_slashes_are_written_out_in_full() {
+        let clean = sanitizer().clean(
+            "<a href=\"https:evil.example/x\">a</a><img src=\"HTTP:pics.example/p.png\" alt=\"p\">\
+             <a href=\"https://fine.example/y?a=1&amp;b=2\">b</a><a href=\"/z\">c</a>",
+        );
+        assert!(clean.contains("href=\"https://evil.example/x\""), "{clean}");
+        assert!(
+            clean.contains("src=\"http://pics.example/p.png\""),
+            "{clean}"
+        );
+        assert!(
+            clean.contains("href=\"https://fine.example/y?a=1&amp;b=2\""),
+            "{clean}"
+        );
+        assert!(
+            !clean.contains(":evil") && !clean.contains(":pics"),
+            "{clean}"
+        );
+    }
 
     fn sanitizer() -> Sanitizer {
         Sanitizer::new(&Url::parse("https://news.example.org/site/").unwrap())
