@@ -51,6 +51,14 @@ pub enum Command {
     },
     /// Parse, classify, render and validate everything; print diagnostics.
     Check,
+    /// Write a starter config/tidings.toml and a sample article in seeds/
+    /// under DIR (never overwriting a file); --config and --seeds do not
+    /// apply.
+    Init {
+        /// The folder to set up.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

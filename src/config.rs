@@ -209,9 +209,17 @@ struct RawTopic {
 impl Config {
     /// Reads and validates a config file.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
-            path: path.to_owned(),
-            source,
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                Error::ConfigMissing {
+                    path: path.to_owned(),
+                }
+            } else {
+                Error::ConfigRead {
+                    path: path.to_owned(),
+                    source,
+                }
+            }
         })?;
         Self::parse(&text, path)
     }

@@ -9,6 +9,10 @@ use std::path::PathBuf;
 /// Everything that stops tidings from publishing at all.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// There is no config file at the path given (or the default one).
+    /// `main` adds how to point to another file or create one.
+    #[error("{}: no config file there", path.display())]
+    ConfigMissing { path: PathBuf },
     /// The config file could not be read.
     #[error("{}: cannot read the config file: {source}", path.display())]
     ConfigRead {
@@ -28,7 +32,11 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// A file of the static build could not be written.
+    /// `tidings init` found a file where it would write one; it never
+    /// overwrites.
+    #[error("{}: already exists; tidings init never overwrites a file (move it away or init another folder)", path.display())]
+    Exists { path: PathBuf },
+    /// A file of the static build (or of `tidings init`) could not be written.
     #[error("{}: cannot write: {source}", path.display())]
     Write {
         path: PathBuf,

@@ -30,6 +30,7 @@ pub mod error;
 pub mod http;
 pub mod index;
 pub mod ingest;
+pub mod init;
 pub mod layout;
 pub mod model;
 pub mod plan;

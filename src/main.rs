@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser as _;
 use tidings::config::Config;
-use tidings::{build, check, diagnostic, serve};
+use tidings::error::Error;
+use tidings::{build, check, diagnostic, init, serve};
 
 use cli::{Cli, Command};
 
@@ -26,16 +27,51 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", message(&err));
+            if let Some(Error::ConfigMissing { path }) = err.downcast_ref() {
+                let cwd = std::env::current_dir().unwrap_or_default();
+                eprintln!(
+                    "hint: looked for {} (--config, TIDINGS_CONFIG or the default config/tidings.toml). \
+                     Pass --config FILE or set TIDINGS_CONFIG=FILE to use another, \
+                     or run `tidings init` to create config/tidings.toml and seeds/ here",
+                    cwd.join(path).display()
+                );
+            }
             ExitCode::from(2)
         }
     }
 }
 
+/// The error and its causes, each once: the library's messages already end
+/// with the I/O error they wrap, which `{:#}` would print a second time.
+fn message(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain().map(ToString::to_string) {
+        if !text.ends_with(&cause) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let mut config = Config::from_file(&cli.config)?;
     let failed = match cli.command {
+        Command::Init { dir } => {
+            let created = init::init(&dir)?;
+            eprintln!(
+                "wrote {} and {}\nserve them with: tidings --config {} --seeds {} serve",
+                created.config.display(),
+                created.article.display(),
+                created.config.display(),
+                created.seeds.display()
+            );
+            false
+        }
         Command::Serve { listen } => {
+            let config = Config::from_file(&cli.config)?;
             let listen = listen.unwrap_or_else(|| config.http.listen.clone());
             serve::runtime()
                 .context("cannot start the async runtime")?
@@ -48,6 +84,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             allow_rejected,
             compression,
         } => {
+            let mut config = Config::from_file(&cli.config)?;
             if let Some(base_url) = base_url {
                 config
                     .set_base_url(&base_url)
@@ -70,6 +107,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rejected > 0 && !allow_rejected
         }
         Command::Check => {
+            let config = Config::from_file(&cli.config)?;
             let checked = check::check(&config, &cli.seeds)?;
             diagnostic::print(&checked.catalog.diagnostics);
             for problem in &checked.invalid {

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Runs the nginx recipe of README.md ("Behind nginx or a CDN") for real: the
+# ```nginx block is taken from the README itself, so the documented recipe is
+# the tested one. Only three lines are adapted, each checked to exist: the
+# cache path (a temp dir), the upstream port (a `tidings serve` on a free
+# port, with max_age = 2 so entries expire during the test) and `listen 443
+# ssl` (127.0.0.1 on a free port). nginx runs as the current user with its
+# own temp dirs, and is installed with apt-get when missing.
+#
+# With curl, it checks: a second GET is a cache HIT; gzip and identity are
+# separate entries (different bodies, each a HIT the second time; a
+# `br;q=0` refusal shares gzip's entry); after expiry nginx revalidates and
+# tidings answers 304 (nginx's $upstream_status and tidings' request log);
+# /healthz is never cached. Both servers are stopped by PID on any exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for name in "${!TIDINGS_@}"; do unset "$name"; done
+
+say() { echo "[check-nginx-cache] $*" >&2; }
+die() {
+    echo "[check-nginx-cache] FAILED: $*" >&2
+    exit 1
+}
+
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+if [ ! -x "$NGINX" ]; then
+    [ "$(id -u)" = 0 ] || die "nginx is missing; install it (apt-get install nginx-light or nginx)"
+    say "installing nginx (apt-get install -y nginx)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q nginx >/dev/null 2>&1 ||
+        { apt-get update -q >/dev/null && apt-get install -y -q nginx >/dev/null; } ||
+        die "cannot install nginx"
+    NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+fi
+
+cargo build --release
+tmp="$(mktemp -d)"
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || continue
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# tidings, with documents that expire after 2 s.
+sed 's/^max_age = .*/max_age = 2/' config/tidings.toml >"$tmp/tidings.toml"
+grep -q '^max_age = 2$' "$tmp/tidings.toml" || die "config/tidings.toml has no max_age line"
+NO_COLOR=1 RUST_LOG=info,tidings::http=debug target/release/tidings \
+    --config "$tmp/tidings.toml" --seeds seeds serve --listen 127.0.0.1:0 2>"$tmp/tidings.log" &
+pids+=($!)
+upstream=""
+for _ in $(seq 1 300); do
+    upstream="$(grep -o 'listening on http://[^ ]*' "$tmp/tidings.log" | head -n1 | cut -d/ -f3 || true)"
+    [ -n "$upstream" ] && break
+    kill -0 "${pids[0]}" 2>/dev/null || { cat "$tmp/tidings.log" >&2; die "tidings serve exited"; }
+    sleep 0.1
+done
+[ -n "$upstream" ] || die "tidings serve did not listen within 30 s"
+
+# The recipe, from the README.
+awk '/^### Behind nginx or a CDN/ { section = 1 }
+     section && /^```nginx/ { block = 1; next }
+     block && /^```/ { exit }
+     block { print }' README.md >"$tmp/recipe.conf"
+[ -s "$tmp/recipe.conf" ] || die "README.md has no \`\`\`nginx block under \"Behind nginx or a CDN\""
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+adapt() {
+    grep -qF -- "$1" "$tmp/recipe.conf" || die "the README recipe no longer has \"$1\"; update $0"
+    local from=$1 to=$2
+    python3 -c 'import sys; p, a, b = sys.argv[1:]; t = open(p).read(); open(p, "w").write(t.replace(a, b))' \
+        "$tmp/recipe.conf" "$from" "$to"
+}
+adapt "proxy_cache_path /var/cache/nginx/tidings " "proxy_cache_path $tmp/cache "
+adapt "server 127.0.0.1:8080;" "server $upstream;"
+adapt "listen 443 ssl;" "listen 127.0.0.1:$port;"
+
+mkdir -p "$tmp/nginx"
+cat >"$tmp/nginx.conf" <<EOF
+daemon off;
+master_process on;
+user $(id -un);
+worker_processes 1;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+events { worker_connections 64; }
+http {
+    # The background revalidations are subrequests: log them too, with what
+    # tidings answered.
+    log_subrequest on;
+    log_format check '\$request_method \$uri \$status cache=\$upstream_cache_status upstream=\$upstream_status ae="\$http_accept_encoding"';
+    access_log $tmp/nginx/access.log check;
+    client_body_temp_path $tmp/nginx/body;
+    proxy_temp_path $tmp/nginx/proxy;
+    fastcgi_temp_path $tmp/nginx/fastcgi;
+    uwsgi_temp_path $tmp/nginx/uwsgi;
+    scgi_temp_path $tmp/nginx/scgi;
+    include $tmp/recipe.conf;
+}
+EOF
+"$NGINX" -t -q -e "$tmp/nginx/error.log" -c "$tmp/nginx.conf" || die "nginx rejects the README recipe"
+"$NGINX" -e "$tmp/nginx/error.log" -c "$tmp/nginx.conf" &
+pids+=($!)
+base="http://127.0.0.1:$port"
+for _ in $(seq 1 100); do
+    curl -s -o /dev/null "$base/healthz" && break
+    sleep 0.1
+done
+
+n=0
+# get PATH ACCEPT-ENCODING: GET through nginx; sets STATUS, CACHE, ENCODING
+# and BODY (a file).
+get() {
+    n=$((n + 1))
+    BODY="$tmp/body.$n"
+    curl -sS -D "$tmp/head.$n" -o "$BODY" -H "Accept-Encoding: $2" "$base$1" >/dev/null ||
+        die "GET $1 failed"
+    STATUS="$(head -n1 "$tmp/head.$n" | cut -d' ' -f2)"
+    CACHE="$(grep -i '^x-cache-status:' "$tmp/head.$n" | cut -d' ' -f2 | tr -d '\r' || true)"
+    ENCODING="$(grep -i '^content-encoding:' "$tmp/head.$n" | cut -d' ' -f2 | tr -d '\r' || true)"
+}
+expect() { # what got wanted
+    [ "$2" = "$3" ] || { tail -n 20 "$tmp/nginx/access.log" >&2; die "$1: got '$2', want '$3'"; }
+}
+
+feed=/feeds/all.atom
+get $feed gzip
+expect "first gzip GET" "$CACHE" MISS
+expect "first gzip GET encoding" "$ENCODING" gzip
+gzip_body=$BODY
+get $feed gzip
+expect "second gzip GET" "$CACHE" HIT
+cmp -s "$BODY" "$gzip_body" || die "the cached gzip body differs from the first one"
+
+get $feed identity
+expect "first identity GET (its own cache entry)" "$CACHE" MISS
+expect "identity encoding" "$ENCODING" ""
+identity_body=$BODY
+get $feed identity
+expect "second identity GET" "$CACHE" HIT
+cmp -s "$BODY" "$identity_body" || die "the cached identity body differs from the first one"
+cmp -s "$gzip_body" "$identity_body" && die "gzip and identity share one body"
+gzip -dc "$gzip_body" | cmp -s - "$identity_body" || die "the gzip entry is not the identity body compressed"
+
+get $feed "br;q=0, gzip"
+expect "br;q=0 shares gzip's entry" "$CACHE" HIT
+expect "br;q=0 encoding" "$ENCODING" gzip
+
+# After max_age, nginx revalidates with the validators it holds and tidings
+# answers 304 (in the background: the client gets the stale copy meanwhile).
+sleep 3
+get $feed gzip
+case "$CACHE" in
+STALE | UPDATING | REVALIDATED | EXPIRED) ;;
+*) die "GET after expiry: X-Cache-Status $CACHE, want STALE, UPDATING, REVALIDATED or EXPIRED" ;;
+esac
+revalidated=""
+for _ in $(seq 1 50); do
+    if grep -q "^GET $feed .*upstream=304 " "$tmp/nginx/access.log" &&
+        grep -q "path=\"\?$feed\"\? status=304" "$tmp/tidings.log"; then
+        revalidated=1
+        break
+    fi
+    sleep 0.1
+done
+[ -n "$revalidated" ] || {
+    cat "$tmp/nginx/access.log" >&2
+    grep "$feed" "$tmp/tidings.log" >&2 || true
+    die "no 304 from tidings after expiry"
+}
+get $feed gzip
+expect "GET after revalidation" "$CACHE" HIT
+cmp -s "$BODY" "$gzip_body" || die "the revalidated gzip body differs"
+
+get /healthz gzip
+get /healthz gzip
+expect "/healthz X-Cache-Status" "$CACHE" ""
+
+say "ok: HIT on repeat, one entry per encoding, 304 revalidation after expiry, /healthz uncached"
