@@ -21,6 +21,16 @@ pub struct Cli {
     #[arg(long, global = true, env = "TIDINGS_SEEDS", default_value = "seeds")]
     pub seeds: PathBuf,
 
+    /// How log lines are written to stderr: `text`, or `json` (one object
+    /// a line, for log collectors).
+    #[arg(
+        long,
+        global = true,
+        env = "TIDINGS_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -51,6 +61,12 @@ pub enum Command {
     },
     /// Parse, classify, render and validate everything; print diagnostics.
     Check,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
