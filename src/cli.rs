@@ -61,6 +61,12 @@ pub enum Command {
     },
     /// Parse, classify, render and validate everything; print diagnostics.
     Check,
+    /// Print the readers of each feed of a running server, from its /metrics.
+    Readers {
+        /// The server [default: `http://` and `[http] listen` of the config].
+        #[arg(long, env = "TIDINGS_READERS_URL")]
+        url: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -75,6 +75,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             rejected > 0 && !allow_rejected
         }
+        Command::Readers { url } => {
+            let url = url.unwrap_or_else(|| format!("http://{}", config.http.listen));
+            print!("{}", serve::readers(&url).map_err(anyhow::Error::msg)?);
+            false
+        }
         Command::Check => {
             let checked = check::check(&config, &cli.seeds)?;
             diagnostic::print(&checked.catalog.diagnostics);

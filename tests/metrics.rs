@@ -349,6 +349,32 @@ async fn aggregators_report_their_subscribers_per_feed() {
         let pollers = value(&samples, "tidings_feed_pollers", &[("feed", feed)]).unwrap();
         assert!((5.0..=8.0).contains(&pollers), "{feed}: {pollers}");
     }
+    // `tidings readers` shows the same, as a table.
+    let output = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .current_dir(server.site.dir.path())
+        .args(["--config", "config/tidings.toml", "readers", "--url"])
+        .arg(&server.base)
+        .env_remove("TIDINGS_READERS_URL")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let table = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(
+        lines[0].starts_with("feed ") && lines[0].ends_with("aggregators"),
+        "{table}"
+    );
+    assert!(
+        lines[1].starts_with("/feeds/all.atom ")
+            && lines[1].contains(
+                "1427  Feedly 1300, Inoreader 56, Feedbin 42, NewsBlur Feed Fetcher 19, \
+                 The Old Reader 7, BazQux 3"
+            ),
+        "{table}"
+    );
+    assert!(lines[2].starts_with("/feeds/ukraine.rss ") && lines[2].contains("1361  Feedly 1234"));
+
     let feeds: std::collections::BTreeSet<_> = series(&samples, "tidings_feed_subscribers")
         .map(|s| s.labels["feed"].as_str())
         .collect();
