@@ -69,6 +69,8 @@ pub struct Http {
     /// Peers whose `X-Forwarded-For` is believed: the access log and the
     /// count of a feed's pollers take the client from its last hop.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Whether `serve` logs a line per request (`tidings::access`).
+    pub access_log: bool,
 }
 
 impl Http {
@@ -154,6 +156,7 @@ struct RawHttp {
     max_header_bytes: Spanned<i64>,
     max_connections: Spanned<i64>,
     trusted_proxies: Vec<Spanned<String>>,
+    access_log: bool,
 }
 
 /// The accepted range of each `[http]` limit: below it the server would
@@ -180,6 +183,7 @@ impl Default for RawHttp {
             max_header_bytes: Spanned::new(0..0, 16_384),
             max_connections: Spanned::new(0..0, 768),
             trusted_proxies: Vec::new(),
+            access_log: true,
         }
     }
 }
@@ -379,6 +383,7 @@ impl Config {
                 max_header_bytes: max_header_bytes as usize,
                 max_connections: max_connections as usize,
                 trusted_proxies,
+                access_log: raw.http.access_log,
             },
             seeds: SeedRules {
                 max_file_bytes: raw.seeds.max_file_bytes,
@@ -545,6 +550,13 @@ mod tests {
             ]
         );
         assert!(parse("").unwrap().http.trusted_proxies.is_empty());
+        assert!(parse("").unwrap().http.access_log);
+        assert!(
+            !parse("[http]\naccess_log = false\n")
+                .unwrap()
+                .http
+                .access_log
+        );
         let err = parse("[http]\ntrusted_proxies = [\"10.0.0.0/8\"]\n")
             .unwrap_err()
             .to_string();

@@ -26,8 +26,11 @@
 //!   of each feed (`readers.rs`).
 //!
 //! Every request is counted for `/metrics` and logged as one `info` event
-//! of target `tidings::access` (`RUST_LOG=tidings::access=off` silences
-//! it); the event's fields are only computed when it is enabled. The
+//! of target `tidings::access` (`RUST_LOG=tidings::access=off` or
+//! `[http] access_log = false` silences it); the event's fields are only
+//! computed when it is enabled. Formatting and writing a line costs about
+//! as much CPU as answering a `304` does, hence the setting for servers
+//! that already log at a proxy in front. The
 //! client is the peer's address and, when the peer is one of
 //! `[http] trusted_proxies`, the last hop of its `X-Forwarded-For`
 //! (`forwarded`). The duration is the server's own time, from a complete
@@ -129,6 +132,8 @@ struct Shared {
     metrics: Metrics,
     /// `[http] trusted_proxies` at start-up.
     trusted_proxies: Box<[IpAddr]>,
+    /// `[http] access_log` at start-up.
+    access_log: bool,
     /// Keys the hash of a feed's pollers, per process.
     pollers_key: hashbrown::DefaultHashBuilder,
 }
@@ -159,6 +164,7 @@ impl State {
                 reporting: Mutex::new(reporting),
                 metrics,
                 trusted_proxies: http.trusted_proxies.clone().into(),
+                access_log: http.access_log,
                 pollers_key: hashbrown::DefaultHashBuilder::default(),
             }),
         }
@@ -256,6 +262,9 @@ impl State {
         self.shared
             .metrics
             .request(kind, status, encoding, bytes, took);
+        if !self.shared.access_log {
+            return response;
+        }
         tracing::info!(
             target: "tidings::access",
             client = peer.map(|peer| tracing::field::display(peer.ip())),
