@@ -13,7 +13,9 @@
 #   - nginx: one worker, gzip_static on, etag on, sendfile, access_log off,
 #     root = bench/work/site (config written to bench/work/nginx/);
 #   - tidings serve over the same corpus and config, RUST_LOG=warn (plus
-#     info from tidings::http for its start-up line, no request logs);
+#     info from tidings::serve and tidings::http for its start-up lines,
+#     no request logs; BENCH_SERVE_LOG=info measures it with the access
+#     log on);
 # and wrk pinned to core 1 (`taskset -c 1 wrk -t1 -c32 -d10s --latency`)
 # loads three cases of /feeds/all.atom:
 #   full 200   Accept-Encoding: identity
@@ -236,7 +238,7 @@ for round in $(seq 1 "$rounds"); do
     run_cases nginx
     stop_server "$SERVER_PID"
 
-    SERVE_CPU=0 SERVE_LOG=warn,tidings::http=info start_tidings "$dir/tidings.log" 120 --config "$config" --seeds "$seeds"
+    SERVE_CPU=0 SERVE_LOG="${BENCH_SERVE_LOG:-warn,tidings::serve=info,tidings::http=info}" start_tidings "$dir/tidings.log" 120 --config "$config" --seeds "$seeds"
     [ "$round" = 1 ] && say "tidings serve on $BASE (core 0)"
     curl -s --max-time 5 -H 'Accept-Encoding: identity' "$BASE/feeds/all.atom" | cmp -s - "$site/feeds/all.atom" ||
         die "tidings serve and tidings build disagree on the bytes of /feeds/all.atom"

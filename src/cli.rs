@@ -21,6 +21,16 @@ pub struct Cli {
     #[arg(long, global = true, env = "TIDINGS_SEEDS", default_value = "seeds")]
     pub seeds: PathBuf,
 
+    /// How log lines are written to stderr: `text`, or `json` (one object
+    /// a line, for log collectors).
+    #[arg(
+        long,
+        global = true,
+        env = "TIDINGS_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -59,6 +69,18 @@ pub enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// Print the readers of each feed of a running server, from its /metrics.
+    Readers {
+        /// The server [default: `http://` and `[http] listen` of the config].
+        #[arg(long, env = "TIDINGS_READERS_URL")]
+        url: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

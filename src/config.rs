@@ -5,6 +5,7 @@
 //! and every setting but the topics has a default, so a short file works.
 //! [`Config::parse`] takes text, [`Config::from_file`] reads a file.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -66,6 +67,11 @@ pub struct Http {
     /// Open connections past which the least recently active are closed
     /// to make room (lowered at start-up to fit the open-files limit).
     pub max_connections: usize,
+    /// Peers whose `X-Forwarded-For` is believed: the access log and the
+    /// count of a feed's pollers take the client from its last hop.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Whether `serve` logs a line per request (`tidings::access`).
+    pub access_log: bool,
 }
 
 impl Http {
@@ -150,6 +156,8 @@ struct RawHttp {
     keepalive_timeout_secs: Spanned<i64>,
     max_header_bytes: Spanned<i64>,
     max_connections: Spanned<i64>,
+    trusted_proxies: Vec<Spanned<String>>,
+    access_log: bool,
 }
 
 /// The accepted range of each `[http]` limit: below it the server would
@@ -175,6 +183,8 @@ impl Default for RawHttp {
             keepalive_timeout_secs: Spanned::new(0..0, 75),
             max_header_bytes: Spanned::new(0..0, 16_384),
             max_connections: Spanned::new(0..0, 768),
+            trusted_proxies: Vec::new(),
+            access_log: true,
         }
     }
 }
@@ -304,6 +314,23 @@ impl Config {
             MAX_CONNECTIONS,
         )?;
 
+        let trusted_proxies = raw
+            .http
+            .trusted_proxies
+            .iter()
+            .map(|proxy| {
+                proxy.get_ref().trim().parse::<IpAddr>().map_err(|_| {
+                    at(
+                        proxy.span().start,
+                        format!(
+                            "http.trusted_proxies: `{}` is not an IP address (such as `127.0.0.1` or `::1`)",
+                            proxy.get_ref()
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+
         let mut topics: Vec<Topic> = Vec::with_capacity(raw.topic.len());
         for t in raw.topic {
             let slug = t.slug.get_ref().clone();
@@ -364,6 +391,8 @@ impl Config {
                 keepalive_timeout: Duration::from_secs(keepalive_timeout),
                 max_header_bytes: max_header_bytes as usize,
                 max_connections: max_connections as usize,
+                trusted_proxies,
+                access_log: raw.http.access_log,
             },
             seeds: SeedRules {
                 max_file_bytes: raw.seeds.max_file_bytes,
@@ -507,6 +536,33 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("header_timeout"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses() {
+        let config = parse("[http]\ntrusted_proxies = [\"127.0.0.1\", \"::1\"]\n").unwrap();
+        assert_eq!(
+            config.http.trusted_proxies,
+            [
+                IpAddr::from([127, 0, 0, 1]),
+                IpAddr::from(std::net::Ipv6Addr::LOCALHOST)
+            ]
+        );
+        assert!(parse("").unwrap().http.trusted_proxies.is_empty());
+        assert!(parse("").unwrap().http.access_log);
+        assert!(
+            !parse("[http]\naccess_log = false\n")
+                .unwrap()
+                .http
+                .access_log
+        );
+        let err = parse("[http]\ntrusted_proxies = [\"10.0.0.0/8\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("config/tidings.toml:2:") && err.contains("10.0.0.0/8"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -12,18 +12,24 @@ use tidings::config::Config;
 use tidings::error::Error;
 use tidings::{build, check, diagnostic, init, serve};
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, LogFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
+    // Lines go to stderr from a thread of their own, so that a slow reader
+    // of the log never holds up a request; the guard flushes them at exit.
+    let (stderr, _flush) = tracing_appender::non_blocking(std::io::stderr());
+    let log = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    match cli.log_format {
+        LogFormat::Text => log.init(),
+        LogFormat::Json => log.json().init(),
+    }
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
@@ -105,6 +111,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             rejected > 0 && !allow_rejected
+        }
+        Command::Readers { url } => {
+            let url = match url {
+                Some(url) => url,
+                None => format!("http://{}", Config::from_file(&cli.config)?.http.listen),
+            };
+            print!("{}", serve::readers(&url).map_err(anyhow::Error::msg)?);
+            false
         }
         Command::Check => {
             let config = Config::from_file(&cli.config)?;

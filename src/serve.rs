@@ -144,6 +144,95 @@ fn describe_bind_error(error: &std::io::Error) -> String {
     }
 }
 
+/// `tidings readers`: the readers of each feed of the server at `base`
+/// (`http://host:port`), from its `/metrics`, as a table: distinct direct
+/// pollers, the sum of the subscribers aggregators report, and each
+/// aggregator's count; most read first. Plain HTTP/1.0 over a socket, as
+/// the server is usually on this machine or next to it.
+pub fn readers(base: &str) -> Result<String, String> {
+    let exposition = fetch_metrics(base)?;
+    let mut feeds: std::collections::BTreeMap<String, (u64, Vec<(String, u64)>)> =
+        std::collections::BTreeMap::new();
+    for line in exposition.lines() {
+        let (series, value) = line.rsplit_once(' ').unwrap_or_default();
+        let value = value.parse::<f64>().unwrap_or(0.0) as u64;
+        let (Some(feed), aggregator) = (label(series, "feed"), label(series, "aggregator")) else {
+            continue;
+        };
+        let entry = feeds.entry(feed.to_owned()).or_default();
+        if series.starts_with("tidings_feed_pollers{") {
+            entry.0 = value;
+        } else if let (true, Some(aggregator)) =
+            (series.starts_with("tidings_feed_subscribers{"), aggregator)
+        {
+            entry.1.push((aggregator.to_owned(), value));
+        }
+    }
+    let mut rows: Vec<_> = feeds
+        .into_iter()
+        .map(|(feed, (pollers, mut aggregators))| {
+            aggregators.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let subscribers: u64 = aggregators.iter().map(|(_, n)| n).sum();
+            (feed, pollers, subscribers, aggregators)
+        })
+        .collect();
+    rows.sort_by(|a, b| (b.1 + b.2).cmp(&(a.1 + a.2)).then_with(|| a.0.cmp(&b.0)));
+    let width = rows.iter().map(|row| row.0.len()).max().unwrap_or(0).max(4);
+    let mut table = format!(
+        "{:width$}  {:>8}  {:>11}  aggregators\n",
+        "feed", "pollers", "subscribers"
+    );
+    for (feed, pollers, subscribers, aggregators) in rows {
+        let aggregators: Vec<String> = aggregators
+            .iter()
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect();
+        table.push_str(&format!(
+            "{feed:width$}  {pollers:>8}  {subscribers:>11}  {}\n",
+            aggregators.join(", ")
+        ));
+    }
+    Ok(table)
+}
+
+/// The value of `name` in a series' labels (`x{name="value",…}`); feed
+/// paths and aggregator names hold no quote to escape.
+fn label<'a>(series: &'a str, name: &str) -> Option<&'a str> {
+    let labels = series.split_once('{')?.1;
+    let start = labels.find(&format!("{name}=\""))? + name.len() + 2;
+    let value = &labels[start..];
+    Some(&value[..value.find('"')?])
+}
+
+fn fetch_metrics(base: &str) -> Result<String, String> {
+    use std::io::{Read as _, Write as _};
+    let host = base
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{base}: only http:// URLs are read"))?
+        .trim_end_matches('/');
+    let fail = |error: std::io::Error| format!("cannot read {base}/metrics: {error}");
+    let address = std::net::ToSocketAddrs::to_socket_addrs(host)
+        .map_err(fail)?
+        .next()
+        .ok_or_else(|| format!("{host}: no address"))?;
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&address, Duration::from_secs(5)).map_err(fail)?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(fail)?;
+    write!(stream, "GET /metrics HTTP/1.0\r\nHost: {host}\r\n\r\n").map_err(fail)?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).map_err(fail)?;
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("{base}/metrics: not an HTTP response"))?;
+    let status = head.lines().next().unwrap_or_default();
+    if !status.contains(" 200 ") {
+        return Err(format!("{base}/metrics: {status}"));
+    }
+    Ok(body.to_owned())
+}
+
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
 async fn shutdown_signal() {
     let interrupt = async {

@@ -21,7 +21,22 @@
 //! - `404`, `405` and `412` carry `Cache-Control: no-store`, so a topic
 //!   added later is never hidden behind a cached error;
 //! - `/healthz` is never cached and answers `GET` and `HEAD` only; it is
-//!   built once per catalog and reload report, bounded (`health.rs`).
+//!   built once per catalog and reload report, bounded (`health.rs`);
+//! - `/metrics` likewise, built per scrape (`metrics.rs`), with the readers
+//!   of each feed (`readers.rs`).
+//!
+//! Every request is counted for `/metrics` and logged as one `info` event
+//! of target `tidings::access` (`RUST_LOG=tidings::access=off` or
+//! `[http] access_log = false` silences it); the event's fields are only
+//! computed when it is enabled. Formatting and writing a line costs about
+//! as much CPU as answering a `304` does, hence the setting for servers
+//! that already log at a proxy in front. The
+//! client is the peer's address and, when the peer is one of
+//! `[http] trusted_proxies`, the last hop of its `X-Forwarded-For`
+//! (`forwarded`). The duration is the server's own time, from a complete
+//! request head to the response ready to send: writing it is the kernel's
+//! and the client's, and waiting on it per request would cost the hot
+//! path more than the log is worth. `bytes` are the body's.
 //!
 //! [`serve`] adds what concerns connections rather than documents, each
 //! limit a `[http]` setting (`limits.rs`):
@@ -45,25 +60,28 @@ pub mod conditional;
 pub mod encoding;
 mod health;
 mod limits;
+mod metrics;
+mod readers;
 mod snapshot;
 mod stop;
 
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use axum::extract::Request;
 use axum::http::header::{
-    ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_TYPE, HOST, LOCATION,
+    ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_TYPE, HOST, LOCATION, USER_AGENT,
     X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Version};
 use axum::Router;
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
@@ -73,11 +91,17 @@ use crate::reload::{Outlet, ReloadStatus};
 use conditional::Outcome;
 use health::{Health, SeedsFolder};
 pub use limits::{raise_open_files_limit, Limits};
+use metrics::{Kind, Metrics};
+use readers::FeedReaders;
 use snapshot::{Prepared, Snapshot};
 pub use stop::Stop;
 
 /// The health endpoint; not a document of the catalog.
 pub const HEALTH_PATH: &str = "/healthz";
+/// The Prometheus endpoint; not a document of the catalog either.
+pub const METRICS_PATH: &str = "/metrics";
+/// Distinct pollers of a feed are counted over windows this long.
+const POLLER_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 const ALLOWED: HeaderValue = HeaderValue::from_static("GET, HEAD");
@@ -105,6 +129,13 @@ struct Shared {
     /// Serialises swaps and reports, so `swap` keeps the `Cache-Control`
     /// of the latest `swap_with` and `health` follows the latest of each.
     reporting: Mutex<Reporting>,
+    metrics: Metrics,
+    /// `[http] trusted_proxies` at start-up.
+    trusted_proxies: Box<[IpAddr]>,
+    /// `[http] access_log` at start-up.
+    access_log: bool,
+    /// Keys the hash of a feed's pollers, per process.
+    pollers_key: hashbrown::DefaultHashBuilder,
 }
 
 /// What `/healthz` is built from, besides the catalog.
@@ -118,7 +149,9 @@ struct Reporting {
 impl State {
     /// Serves `catalog` with the `Cache-Control` of `http`.
     pub fn new(catalog: Catalog, http: &Http) -> Self {
-        let snapshot = Snapshot::new(Arc::new(catalog), cache_control(http));
+        let snapshot = Snapshot::new(Arc::new(catalog), cache_control(http), None);
+        let metrics = Metrics::default();
+        metrics.catalog(&snapshot.catalog);
         let reporting = Reporting {
             reload: ReloadStatus::default(),
             seeds: SeedsFolder::default(),
@@ -129,6 +162,10 @@ impl State {
                 current: ArcSwap::from_pointee(snapshot),
                 health: ArcSwap::from_pointee(health),
                 reporting: Mutex::new(reporting),
+                metrics,
+                trusted_proxies: http.trusted_proxies.clone().into(),
+                access_log: http.access_log,
+                pollers_key: hashbrown::DefaultHashBuilder::default(),
             }),
         }
     }
@@ -180,7 +217,8 @@ impl State {
         let reporting = self.reporting();
         let previous = self.shared.current.load_full();
         let cache_control = cache_control.unwrap_or_else(|| previous.cache_control.clone());
-        let next = Snapshot::new(Arc::new(catalog), cache_control);
+        let next = Snapshot::new(Arc::new(catalog), cache_control, Some(&previous));
+        self.shared.metrics.catalog(&next.catalog);
         self.shared.current.store(Arc::new(next));
         self.refresh_health(&reporting);
     }
@@ -199,51 +237,159 @@ impl State {
         self.shared.health.store(Arc::new(health));
     }
 
-    /// The whole answer to one request.
-    fn respond(&self, method: &Method, path: &str, headers: &HeaderMap) -> Response<Body> {
+    /// Answers one request, counts it and logs it. `peer` is the
+    /// connection's, when there is one; `check_host` applies HTTP/1.1's
+    /// rule on `Host` (see the module docs).
+    fn handle<B>(
+        &self,
+        request: &axum::http::Request<B>,
+        peer: Option<SocketAddr>,
+        check_host: bool,
+    ) -> Response<Body> {
+        let started = Instant::now();
+        let (method, path, headers) = (request.method(), request.uri().path(), request.headers());
+        let forwarded = peer.and_then(|peer| self.forwarded_client(peer.ip(), headers));
+        let client = forwarded.or(peer.map(|peer| peer.ip()));
+        let (response, kind, encoding) = if check_host && !host_is_valid(request.version(), headers)
+        {
+            (bad_host(), Kind::Other, None)
+        } else {
+            self.respond(method, path, headers, client)
+        };
+        let took = started.elapsed();
+        let status = response.status().as_u16();
+        let bytes = response.body().size_hint().exact().unwrap_or(0);
+        self.shared
+            .metrics
+            .request(kind, status, encoding, bytes, took);
+        if !self.shared.access_log {
+            return response;
+        }
+        tracing::info!(
+            target: "tidings::access",
+            client = peer.map(|peer| tracing::field::display(peer.ip())),
+            forwarded = forwarded.map(tracing::field::display),
+            %method,
+            path,
+            status,
+            bytes,
+            duration_us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+            encoding = encoding.unwrap_or("-"),
+            not_modified = status == 304,
+            user_agent = user_agent(headers).map(String::from_utf8_lossy).as_deref(),
+        );
+        response
+    }
+
+    /// The last hop of `X-Forwarded-For`, when `peer` is a trusted proxy.
+    fn forwarded_client(&self, peer: IpAddr, headers: &HeaderMap) -> Option<IpAddr> {
+        if !self.shared.trusted_proxies.contains(&peer) {
+            return None;
+        }
+        let last = headers.get_all("x-forwarded-for").iter().next_back()?;
+        let hop = last.to_str().ok()?.rsplit(',').next()?.trim();
+        hop.parse().ok()
+    }
+
+    /// The answer to one request, its kind and the coding of the document
+    /// sent, if any. A feed's readers are counted here, with `client`.
+    fn respond(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+        client: Option<IpAddr>,
+    ) -> (Response<Body>, Kind, Option<&'static str>) {
         let snapshot = self.shared.current.load();
         let readable = method == Method::GET || method == Method::HEAD;
         let head = method == Method::HEAD;
-        let (response, encoding) = if let Some(document) = snapshot.documents.get(path) {
-            if readable {
-                let encoding =
-                    encoding::negotiate(headers.get_all(ACCEPT_ENCODING), document.brotli);
-                let outcome = conditional::evaluate_fast(
-                    method,
-                    headers,
-                    &document.digest,
-                    document.last_modified,
-                    &document.etags(),
-                );
-                let response = document_response(document, encoding, outcome, head);
-                (response, encoding.token().or(Some("identity")))
-            } else {
-                (method_not_allowed(), None)
+        if let Some(document) = snapshot.documents.get(path) {
+            if !readable {
+                return (method_not_allowed(), document.kind, None);
             }
+            let encoding = encoding::negotiate(headers.get_all(ACCEPT_ENCODING), document.brotli);
+            let outcome = conditional::evaluate_fast(
+                method,
+                headers,
+                &document.digest,
+                document.last_modified,
+                &document.etags(),
+            );
+            if let (Kind::Feed, Some(client), Outcome::Send | Outcome::NotModified) =
+                (document.kind, client, outcome)
+            {
+                let readers = document.readers.get_or_init(Arc::default);
+                let agent = user_agent(headers).unwrap_or_default();
+                readers.record(&self.shared.pollers_key, client, agent);
+            }
+            let response = document_response(document, encoding, outcome, head);
+            (
+                response,
+                document.kind,
+                encoding.token().or(Some("identity")),
+            )
         } else if path == HEALTH_PATH {
-            if readable {
-                (self.shared.health.load().response(head), None)
+            let response = if readable {
+                self.shared.health.load().response(head)
             } else {
-                (method_not_allowed(), None)
-            }
+                method_not_allowed()
+            };
+            (response, Kind::Health, None)
+        } else if path == METRICS_PATH {
+            let response = if readable {
+                self.metrics_response(&snapshot, head)
+            } else {
+                method_not_allowed()
+            };
+            (response, Kind::Metrics, None)
         } else {
             let directory = (readable && !path.ends_with('/'))
                 .then(|| format!("{path}/"))
                 .filter(|directory| snapshot.documents.contains_key(directory.as_str()));
-            match directory {
-                Some(directory) => (redirect(directory, &snapshot.cache_control), None),
-                None => (not_found(), None),
-            }
+            let response = match directory {
+                Some(directory) => redirect(directory, &snapshot.cache_control),
+                None => not_found(),
+            };
+            (response, Kind::Other, None)
+        }
+    }
+
+    fn metrics_response(&self, snapshot: &Snapshot, head: bool) -> Response<Body> {
+        let feeds = snapshot.documents.iter().filter_map(|(path, document)| {
+            let readers: &FeedReaders = document.readers.get()?;
+            Some((&**path, readers))
+        });
+        let text = self.shared.metrics.encode(feeds);
+        let body = if head {
+            Body::default()
+        } else {
+            Body::from(text)
         };
-        tracing::debug!(
-            %method,
-            path,
-            status = response.status().as_u16(),
-            encoding = encoding.unwrap_or("-"),
-            "request"
+        let mut response = Response::new(body);
+        let headers = response.headers_mut();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static(metrics::CONTENT_TYPE),
         );
+        headers.insert(CACHE_CONTROL, NO_STORE);
+        headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
         response
     }
+
+    /// Starts a new window of distinct pollers for every feed.
+    fn rotate_pollers(&self) {
+        for document in self.shared.current.load().documents.values() {
+            if let Some(readers) = document.readers.get() {
+                readers.rotate();
+            }
+        }
+    }
+}
+
+/// The first bytes of the `User-Agent`, as much as is logged and parsed.
+fn user_agent(headers: &HeaderMap) -> Option<&[u8]> {
+    let agent = headers.get(USER_AGENT)?.as_bytes();
+    Some(&agent[..agent.len().min(readers::UA_SCAN_BYTES)])
 }
 
 /// The reloader swaps into the server through this, and nothing else.
@@ -259,6 +405,10 @@ impl Outlet for State {
     fn report(&self, status: ReloadStatus) {
         self.report_reload(status);
     }
+
+    fn reloaded(&self, took: Duration, swapped: bool, failed: bool) {
+        self.shared.metrics.reloaded(took, swapped, failed);
+    }
 }
 
 /// The body of every response: whole, in memory (a document variant's
@@ -267,7 +417,7 @@ pub type Body = Full<Bytes>;
 
 /// The service as an axum [`Router`], for tests (through
 /// `tower::ServiceExt::oneshot`) and for embedding: every path of the
-/// catalog plus [`HEALTH_PATH`]. It answers every request exactly as
+/// catalog plus [`HEALTH_PATH`] and [`METRICS_PATH`]. It answers every request exactly as
 /// [`serve`] does (both call the same function); what belongs to an HTTP/1
 /// connection (a required `Host`, the limits of `limits.rs`) is left to
 /// whatever serves the router. `tidings serve` itself goes through hyper
@@ -277,7 +427,7 @@ pub type Body = Full<Bytes>;
 pub fn router(state: State) -> Router {
     Router::new().fallback(move |request: Request| {
         let state = state.clone();
-        async move { state.respond(request.method(), request.uri().path(), request.headers()) }
+        async move { state.handle(&request, None, false) }
     })
 }
 
@@ -405,18 +555,19 @@ pub async fn serve(listener: TcpListener, state: State, limits: Limits, stop: Ar
     http.max_header_size(limits.max_header_bytes)
         .header_read_timeout(None);
     let tracker = limits::Tracker::start(limits);
+    let rotation = tokio::spawn(rotate_pollers(state.clone()));
     // Connections hold a receiver each; `closed` says when all have ended.
     let (open_tx, open_rx) = tokio::sync::watch::channel(());
     let mut stopped = std::pin::pin!(stop.stopped());
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             biased;
             () = &mut stopped => break,
             accepted = async {
                 tracker.room().await;
                 listener.accept().await
             } => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     accept_failed(&error, &tracker).await;
                     continue;
@@ -428,24 +579,22 @@ pub async fn serve(listener: TcpListener, state: State, limits: Limits, stop: Ar
         // Small responses (a 304 is a few hundred bytes) should not wait
         // for Nagle's algorithm.
         let _ = stream.set_nodelay(true);
-        let state = state.clone();
+        let service_state = state.clone();
         let heads = tracked.head_marker();
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             heads.head_complete();
-            let response = if host_is_valid(request.version(), request.headers()) {
-                state.respond(request.method(), request.uri().path(), request.headers())
-            } else {
-                bad_host()
-            };
+            let response = service_state.handle(&request, Some(peer), true);
             std::future::ready(Ok::<_, Infallible>(response))
         });
+        let state = state.clone();
+        state.shared.metrics.connection_opened();
         let connection = http.serve_connection(TokioIo::new(stream), service);
         let stopped = stop.stopped();
         let open = open_rx.clone();
         tokio::spawn(async move {
             let mut connection = std::pin::pin!(connection);
             let mut watchdog = tracked.watchdog();
-            tokio::select! {
+            let closed = tokio::select! {
                 biased;
                 result = connection.as_mut() => finished(result),
                 () = stopped => {
@@ -456,7 +605,8 @@ pub async fn serve(listener: TcpListener, state: State, limits: Limits, stop: Ar
                     }
                 }
                 closed = &mut watchdog => closed_by(closed),
-            }
+            };
+            state.shared.metrics.connection_closed(closed);
             drop(tracked);
             drop(open);
         });
@@ -464,18 +614,31 @@ pub async fn serve(listener: TcpListener, state: State, limits: Limits, stop: Ar
     drop(listener);
     drop(open_rx);
     open_tx.closed().await;
+    rotation.abort();
+}
+
+/// Moves every feed's pollers to a new window, once a window.
+async fn rotate_pollers(state: State) {
+    let mut interval = tokio::time::interval(POLLER_WINDOW);
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        state.rotate_pollers();
+    }
 }
 
 /// A connection closed by a limit: no answer is owed (a head that never
 /// completed asked nothing yet), so the socket just closes.
-fn closed_by(closed: limits::Closed) {
+fn closed_by(closed: limits::Closed) -> Option<limits::Closed> {
     tracing::debug!("connection closed: {}", closed.as_str());
+    Some(closed)
 }
 
-fn finished(result: hyper::Result<()>) {
+fn finished(result: hyper::Result<()>) -> Option<limits::Closed> {
     if let Err(error) = result {
         tracing::trace!("connection ended: {error}");
     }
+    None
 }
 
 /// After a failed `accept`: errors of one connection (reset before it was

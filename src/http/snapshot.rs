@@ -6,8 +6,11 @@
 //!
 //! A response reads everything from one [`Snapshot`], so its ETag, dates
 //! and body always belong to the same catalog generation.
+//!
+//! Each document also knows its kind for `/metrics`, and a feed keeps the
+//! count of its readers ([`FeedReaders`]) from one snapshot to the next.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use axum::http::header::{
@@ -18,6 +21,8 @@ use axum::http::{HeaderMap, HeaderValue};
 use bytes::Bytes;
 use hashbrown::HashMap;
 
+use super::metrics::Kind;
+use super::readers::FeedReaders;
 use crate::catalog::{Catalog, Document, Encoding};
 
 /// Last second an HTTP date can show (9999-12-31T23:59:59Z).
@@ -48,6 +53,10 @@ pub struct Prepared {
     /// Whether the brotli variant is brotli yet (see
     /// `Compression::GzipFirst`).
     pub brotli: bool,
+    pub kind: Kind,
+    /// A feed's readers, from its first request on (most archive
+    /// documents are never asked for, and cost nothing).
+    pub readers: OnceLock<Arc<FeedReaders>>,
 }
 
 /// One content coding of a document.
@@ -86,11 +95,25 @@ impl Snapshot {
     /// Prepares `catalog`. Dates are the catalog's: keeping `Last-Modified`
     /// moving forward with the ETag across reloads is the pipeline's job
     /// ([`crate::publish::catalog`] with the previous catalog), so that the server,
-    /// `/healthz` and the static build agree.
-    pub fn new(catalog: Arc<Catalog>, cache_control: HeaderValue) -> Self {
+    /// `/healthz` and the static build agree. The readers of each feed
+    /// still in the catalog carry over from `previous`.
+    pub fn new(
+        catalog: Arc<Catalog>,
+        cache_control: HeaderValue,
+        previous: Option<&Snapshot>,
+    ) -> Self {
         let documents = catalog
             .documents()
-            .map(|(path, document)| (Box::from(path), Prepared::new(document, &cache_control)))
+            .map(|(path, document)| {
+                let prepared = Prepared::new(document, &cache_control);
+                if let Some(readers) = previous
+                    .and_then(|previous| previous.documents.get(path))
+                    .and_then(|before| before.readers.get())
+                {
+                    let _ = prepared.readers.set(Arc::clone(readers));
+                }
+                (Box::from(path), prepared)
+            })
             .collect();
         Self {
             catalog,
@@ -143,11 +166,20 @@ impl Prepared {
             variant(Encoding::Gzip),
             variant(Encoding::Brotli),
         ];
+        let kind = match document.content_type.split(';').next() {
+            Some("application/rss+xml" | "application/atom+xml" | "application/feed+json") => {
+                Kind::Feed
+            }
+            Some("text/x-opml") => Kind::Opml,
+            _ => Kind::Page,
+        };
         Self {
             digest: document.digest.as_str().into(),
             last_modified,
             variants,
             brotli: document.brotli.is_some(),
+            kind,
+            readers: OnceLock::new(),
         }
     }
 }
@@ -185,7 +217,7 @@ mod tests {
     #[test]
     fn dates_outside_http_dates_are_clamped() {
         let cc = HeaderValue::from_static("public");
-        let snapshot = Snapshot::new(catalog("x", -86_400), cc);
+        let snapshot = Snapshot::new(catalog("x", -86_400), cc, None);
         assert_eq!(last_modified(&snapshot), 0);
         for variant in &snapshot.documents["/a"].variants {
             for headers in [&variant.ok_headers, &variant.not_modified_headers] {

@@ -74,6 +74,10 @@ pub trait Outlet: Send + 'static {
     fn swap_in(&self, catalog: Catalog, http: Option<&Http>);
     /// Records the outcome of the latest reloads, for health checks.
     fn report(&self, status: ReloadStatus);
+    /// Records one reload for metrics: how long it took, whether it put
+    /// a new catalog live, and whether it failed to read the config or
+    /// the seeds folder.
+    fn reloaded(&self, took: Duration, swapped: bool, failed: bool);
 }
 
 /// The outcome of the latest reloads, as `/healthz` shows it.
@@ -148,6 +152,7 @@ impl<O: Outlet> Reloader<O> {
         let started = Instant::now();
         let everything = triggers.contains(&Trigger::Everything);
         let mut config_changed = false;
+        let mut failed = false;
         if everything || triggers.contains(&Trigger::Config) {
             match Config::from_file(&self.config_path) {
                 Ok(config) => {
@@ -160,6 +165,7 @@ impl<O: Outlet> Reloader<O> {
                 Err(error) => {
                     tracing::error!("config not reloaded, still serving the previous one: {error}");
                     self.config_error = Some(error.to_string());
+                    failed = true;
                 }
             }
         }
@@ -200,6 +206,7 @@ impl<O: Outlet> Reloader<O> {
             Err(error) => {
                 tracing::error!("seeds not reloaded: {error}");
                 last_error.get_or_insert(error.to_string());
+                failed = true;
                 0
             }
         };
@@ -237,8 +244,12 @@ impl<O: Outlet> Reloader<O> {
                 tracing::debug!(generation, "brotli variants in {:.1?}", started.elapsed());
             }
         }
-        if changed > 0 || config_changed {
+        let swapped = changed > 0 || config_changed;
+        if swapped {
             self.last_reload = now();
+        }
+        if swapped || failed {
+            self.outlet.reloaded(started.elapsed(), swapped, failed);
         }
         self.outlet.report(ReloadStatus {
             last_reload: Some(self.last_reload.clone()),

@@ -1,0 +1,413 @@
+//! `/metrics`: what the server did, for Prometheus, through the
+//! `prometheus-client` crate.
+//!
+//! Counting must cost the hot path next to nothing, so every series a
+//! request can touch is resolved once, not per request: requests are
+//! counted in a fixed table indexed by kind × status × encoding whose cells
+//! hold the crate's `Counter` handle (a shared atomic) once the series has
+//! been seen, so a request does one atomic load to find it and one atomic
+//! add to count, with no label built and nothing hashed; series never seen
+//! are not exposed. Gauges of the catalog are set when one is swapped in.
+//!
+//! The body is the crate's OpenMetrics text, served as
+//! `application/openmetrics-text; version=1.0.0`: that is what it writes
+//! (`# EOF`, `_total` counter samples), Prometheus asks for it first and
+//! parses it natively, and labelling it `text/plain; version=0.0.4` would
+//! promise a format it is not quite.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use prometheus_client::encoding::text::{encode_eof, encode_registry};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use super::limits::Closed;
+use super::readers::FeedReaders;
+use crate::catalog::Catalog;
+
+/// The Content-Type of `/metrics`.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// What a request asked for, as the `kind` label shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// RSS, Atom and JSON Feed documents, archives included.
+    Feed,
+    /// Every other document: HTML pages and static files.
+    Page,
+    Opml,
+    Health,
+    Metrics,
+    /// Redirects, unknown paths, bad requests.
+    Other,
+}
+
+const KINDS: [&str; 6] = ["feed", "page", "opml", "health", "metrics", "other"];
+/// The statuses the server answers with; anything else is `other`.
+const STATUSES: [&str; 8] = ["200", "301", "304", "400", "404", "405", "412", "other"];
+const STATUS_SLOTS: usize = STATUSES.len();
+/// Content codings, and `none` for answers that are not documents.
+const ENCODINGS: [&str; 4] = ["identity", "gzip", "br", "none"];
+const CELLS: usize = KINDS.len() * STATUS_SLOTS * ENCODINGS.len();
+
+/// Buckets of the time to answer a request once its head is read:
+/// a few microseconds for a document, more for `/metrics` itself.
+const REQUEST_BUCKETS: [f64; 10] = [
+    0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.01, 0.1,
+];
+/// Buckets of a reload: milliseconds for one file, seconds for a big
+/// config change.
+const RELOAD_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0];
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct RequestLabels {
+    kind: &'static str,
+    status: &'static str,
+    encoding: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct KindLabel {
+    kind: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct FeedLabel {
+    feed: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct SubscriberLabels {
+    feed: String,
+    aggregator: String,
+}
+
+/// Every metric of a running server.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    /// The handles of `requests`, by [`cell`].
+    request_cells: Box<[OnceLock<Counter>]>,
+    /// Body bytes by kind.
+    bytes: [Counter; KINDS.len()],
+    duration: Histogram,
+    connections_open: Gauge,
+    connections: Counter,
+    /// Closed by a limit: header timeout, keep-alive timeout, evicted.
+    closed: [Counter; 3],
+    reloads: Counter,
+    reload_failures: Counter,
+    reload_duration: Histogram,
+    generation: Gauge,
+    articles: Gauge,
+    documents: Gauge,
+    rejected: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("tidings");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "Requests answered, by kind of document, status and content coding",
+            requests.clone(),
+        );
+        let bytes_family = Family::<KindLabel, Counter>::default();
+        registry.register(
+            "http_response_body_bytes",
+            "Body bytes of the responses, by kind of document",
+            bytes_family.clone(),
+        );
+        let bytes = std::array::from_fn(|index| {
+            bytes_family
+                .get_or_create(&KindLabel { kind: KINDS[index] })
+                .clone()
+        });
+        let duration = Histogram::new(REQUEST_BUCKETS);
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from a complete request head to the response ready to send",
+            duration.clone(),
+        );
+        let connections_open = Gauge::default();
+        registry.register(
+            "http_connections_open",
+            "Connections open now",
+            connections_open.clone(),
+        );
+        let connections = Counter::default();
+        registry.register(
+            "http_connections",
+            "Connections accepted",
+            connections.clone(),
+        );
+        let closed_family = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "http_connections_closed_by_limit",
+            "Connections closed by a limit: header_timeout, keepalive_timeout, or evicted to make room",
+            closed_family.clone(),
+        );
+        let closed = [
+            Closed::HeaderTimeout,
+            Closed::KeepaliveTimeout,
+            Closed::Evicted,
+        ]
+        .map(|why| {
+            closed_family
+                .get_or_create(&ReasonLabel {
+                    reason: reason(why),
+                })
+                .clone()
+        });
+        let reloads = Counter::default();
+        registry.register(
+            "reloads",
+            "Reloads that swapped in a new catalog",
+            reloads.clone(),
+        );
+        let reload_failures = Counter::default();
+        registry.register(
+            "reload_failures",
+            "Reloads that could not read the config or the seeds folder",
+            reload_failures.clone(),
+        );
+        let reload_duration = Histogram::new(RELOAD_BUCKETS);
+        registry.register(
+            "reload_duration_seconds",
+            "Time from a change to its catalog going live",
+            reload_duration.clone(),
+        );
+        let gauge = |registry: &mut Registry, name: &str, help: &str| {
+            let gauge = Gauge::default();
+            registry.register(name, help, gauge.clone());
+            gauge
+        };
+        let generation = gauge(
+            &mut registry,
+            "catalog_generation",
+            "Generation of the catalog being served",
+        );
+        let articles = gauge(&mut registry, "catalog_articles", "Articles published");
+        let documents = gauge(&mut registry, "catalog_documents", "Documents served");
+        let rejected = gauge(
+            &mut registry,
+            "catalog_rejected_files",
+            "Seed files rejected from the catalog being served",
+        );
+        Self {
+            registry,
+            requests,
+            request_cells: (0..CELLS).map(|_| OnceLock::new()).collect(),
+            bytes,
+            duration,
+            connections_open,
+            connections,
+            closed,
+            reloads,
+            reload_failures,
+            reload_duration,
+            generation,
+            articles,
+            documents,
+            rejected,
+        }
+    }
+}
+
+fn reason(why: Closed) -> &'static str {
+    match why {
+        Closed::HeaderTimeout => "header_timeout",
+        Closed::KeepaliveTimeout => "keepalive_timeout",
+        Closed::Evicted => "evicted",
+    }
+}
+
+fn status_slot(status: u16) -> usize {
+    match status {
+        200 => 0,
+        301 => 1,
+        304 => 2,
+        400 => 3,
+        404 => 4,
+        405 => 5,
+        412 => 6,
+        _ => 7,
+    }
+}
+
+fn encoding_slot(encoding: &str) -> usize {
+    match encoding {
+        "identity" => 0,
+        "gzip" => 1,
+        "br" => 2,
+        _ => 3,
+    }
+}
+
+/// The index in `request_cells` of a label set.
+fn cell(kind: Kind, status: usize, encoding: usize) -> usize {
+    (kind as usize * STATUS_SLOTS + status) * ENCODINGS.len() + encoding
+}
+
+impl Metrics {
+    /// Counts one answered request; `encoding` is the coding sent, if the
+    /// answer was a document.
+    pub fn request(
+        &self,
+        kind: Kind,
+        status: u16,
+        encoding: Option<&str>,
+        bytes: u64,
+        took: Duration,
+    ) {
+        let (status, encoding) = (status_slot(status), encoding.map_or(3, encoding_slot));
+        let counter = self.request_cells[cell(kind, status, encoding)].get_or_init(|| {
+            self.requests
+                .get_or_create(&RequestLabels {
+                    kind: KINDS[kind as usize],
+                    status: STATUSES[status],
+                    encoding: ENCODINGS[encoding],
+                })
+                .clone()
+        });
+        counter.inc();
+        if bytes > 0 {
+            self.bytes[kind as usize].inc_by(bytes);
+        }
+        self.duration.observe(took.as_secs_f64());
+    }
+
+    pub fn connection_opened(&self) {
+        self.connections.inc();
+        self.connections_open.inc();
+    }
+
+    pub fn connection_closed(&self, by_limit: Option<Closed>) {
+        self.connections_open.dec();
+        if let Some(why) = by_limit {
+            let index = match why {
+                Closed::HeaderTimeout => 0,
+                Closed::KeepaliveTimeout => 1,
+                Closed::Evicted => 2,
+            };
+            self.closed[index].inc();
+        }
+    }
+
+    /// A reload ended: `swapped` when it put a new catalog live.
+    pub fn reloaded(&self, took: Duration, swapped: bool, failed: bool) {
+        if swapped {
+            self.reloads.inc();
+            self.reload_duration.observe(took.as_secs_f64());
+        }
+        if failed {
+            self.reload_failures.inc();
+        }
+    }
+
+    /// Sets the gauges of the catalog being swapped in.
+    pub fn catalog(&self, catalog: &Catalog) {
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        self.generation
+            .set(i64::try_from(catalog.generation).unwrap_or(i64::MAX));
+        self.articles.set(count(catalog.articles));
+        self.documents.set(count(catalog.len()));
+        self.rejected.set(count(catalog.rejected().count()));
+    }
+
+    /// The whole exposition: the registry, then the readers of each feed
+    /// that has any, as of now.
+    pub fn encode<'a>(&self, feeds: impl Iterator<Item = (&'a str, &'a FeedReaders)>) -> String {
+        let mut readers = Registry::with_prefix("tidings");
+        let subscribers = Family::<SubscriberLabels, Gauge>::default();
+        let pollers = Family::<FeedLabel, Gauge>::default();
+        for (feed, feed_readers) in feeds {
+            for (aggregator, count) in feed_readers.reports() {
+                subscribers
+                    .get_or_create(&SubscriberLabels {
+                        feed: feed.to_owned(),
+                        aggregator: aggregator.into(),
+                    })
+                    .set(i64::try_from(count).unwrap_or(i64::MAX));
+            }
+            pollers
+                .get_or_create(&FeedLabel {
+                    feed: feed.to_owned(),
+                })
+                .set(i64::try_from(feed_readers.pollers()).unwrap_or(i64::MAX));
+        }
+        readers.register(
+            "feed_subscribers",
+            "Subscribers an aggregator reported in its user agent, latest report",
+            subscribers,
+        );
+        readers.register(
+            "feed_pollers",
+            "Distinct direct pollers (address and user agent) over the last one to two days, estimated",
+            pollers,
+        );
+        let mut text = String::with_capacity(16 * 1024);
+        encode_registry(&mut text, &self.registry)
+            .and_then(|()| encode_registry(&mut text, &readers))
+            .and_then(|()| encode_eof(&mut text))
+            .expect("writing to a String cannot fail");
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_label_set_has_its_own_cell() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in [
+            Kind::Feed,
+            Kind::Page,
+            Kind::Opml,
+            Kind::Health,
+            Kind::Metrics,
+            Kind::Other,
+        ] {
+            for status in 0..STATUS_SLOTS {
+                for encoding in 0..ENCODINGS.len() {
+                    let index = cell(kind, status, encoding);
+                    assert!(index < CELLS && seen.insert(index));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_series_seen_are_exposed() {
+        let metrics = Metrics::default();
+        metrics.request(Kind::Feed, 304, Some("gzip"), 0, Duration::from_micros(3));
+        metrics.request(Kind::Feed, 304, Some("gzip"), 0, Duration::from_micros(3));
+        metrics.request(Kind::Other, 404, None, 40, Duration::from_micros(3));
+        let text = metrics.encode(std::iter::empty());
+        assert!(
+            text.contains(
+                "tidings_http_requests_total{kind=\"feed\",status=\"304\",encoding=\"gzip\"} 2"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(
+            "tidings_http_requests_total{kind=\"other\",status=\"404\",encoding=\"none\"} 1"
+        ));
+        assert_eq!(text.matches("tidings_http_requests_total{").count(), 2);
+        assert!(text.ends_with("# EOF\n"));
+    }
+}
