@@ -28,6 +28,9 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The output folder of the static build is not one it may replace.
+    #[error("{}: cannot build here: {message}", path.display())]
+    Output { path: PathBuf, message: String },
     /// A file of the static build could not be written.
     #[error("{}: cannot write: {source}", path.display())]
     Write {
