@@ -3,12 +3,19 @@
 //! The server keeps the whole catalog in memory; a build has no need to, and
 //! an archive with every entry in every feed would not fit. So here the seeds
 //! are indexed keeping only what choosing the entries needs (id, path,
-//! dates, topics), every listing document of the [`plan`] is opened with its
-//! frame, and the articles the documents show are read again newest first,
-//! a chunk at a time on every core. Each article's entry texts are rendered
-//! once, appended to every open document that lists it, and dropped. Memory
-//! follows the chunk, not the archive or the largest feed. The bytes are the
-//! catalog's: both put the same plan, frames and entry texts together.
+//! dates, topics), every listing document of the [`plan`] is started with
+//! its frame, and the articles the documents show are read again newest
+//! first, a chunk at a time on every core. Each article's entry texts are
+//! rendered once, appended to every document that lists it, and dropped.
+//! Memory follows the chunk, not the archive or the largest feed. The bytes
+//! are the catalog's: both put the same plan, frames and entry texts
+//! together.
+//!
+//! Documents are texts in memory until they hold [`BUDGET`] bytes, then the
+//! largest are appended to their files ([`write`] says why no file stays
+//! open), so memory is the budget plus the chunk whatever the number of
+//! documents. The whole tree is written into a [`Staging`] folder that
+//! replaces the output folder only once every file is written.
 
 use std::path::Path;
 
@@ -23,11 +30,17 @@ use crate::model::ArticleHead;
 use crate::plan::{self, Content};
 use crate::render::{self, Entry, EntryTexts, Frame, Listing};
 use crate::select;
-use crate::write::{self, DocumentFile};
+use crate::write::{self, DocumentFile, Staging};
 
 /// Articles rendered between two rounds of writing: enough to keep both
 /// cores busy, few enough that their texts take little memory.
 const CHUNK: usize = 512;
+
+/// Bytes of memory held for document text before the largest documents
+/// are appended to their files. Flushing half of it at a time keeps the file
+/// openings few: thousands of small documents each gather a few kilobytes,
+/// and large ones are written in large pieces.
+const BUDGET: usize = 8 * 1024 * 1024;
 
 /// What a build did.
 #[derive(Debug)]
@@ -70,8 +83,22 @@ struct Open {
 }
 
 /// Reads `seeds_dir` and writes every document of the plan under `out`,
-/// with `_headers`.
+/// with `_headers`, in place of whatever `out` held; on failure `out` is
+/// left as it was.
 pub fn build(
+    config: &Config,
+    seeds_dir: &Path,
+    out: &Path,
+    compression: Compression,
+) -> Result<Built> {
+    let staging = Staging::beside(out, seeds_dir)?;
+    let built = write_site(config, seeds_dir, staging.path(), compression)?;
+    staging.place()?;
+    Ok(built)
+}
+
+/// Writes every document of the plan under `out`, a new empty folder.
+fn write_site(
     config: &Config,
     seeds_dir: &Path,
     out: &Path,
@@ -92,14 +119,16 @@ pub fn build(
     let planned = plan::plan(&site);
 
     let mut files = 0;
+    let mut buffered = 0;
     let mut open = Vec::new();
     for document in &planned {
         match document.content {
             Content::Listing { listing, feed } => {
-                let frame = listing.frame(&site, &site.feeds[feed]);
+                let mut frame = listing.frame(&site, &site.feeds[feed]);
                 let mut file =
-                    DocumentFile::create(out, &document.path, compression, document.updated)?;
-                file.push(&frame.head)?;
+                    DocumentFile::new(out, &document.path, compression, document.updated);
+                // The document holds the head now; the frame need not.
+                buffered += file.push(&std::mem::take(&mut frame.head));
                 open.push(Open {
                     listing,
                     feed,
@@ -107,6 +136,9 @@ pub fn build(
                     file,
                     written: 0,
                 });
+                if buffered > BUDGET {
+                    buffered = spill(&mut open, buffered)?;
+                }
             }
             Content::Opml => {
                 files += write::write_document(
@@ -130,7 +162,7 @@ pub fn build(
     let parser = SeedParser::new(config);
     let (send, receive) = std::sync::mpsc::sync_channel::<Vec<(usize, Option<EntryTexts>)>>(2);
     let feeds = &site.feeds;
-    let open = std::thread::scope(|scope| -> Result<Vec<Open>> {
+    let mut open = std::thread::scope(|scope| -> Result<Vec<Open>> {
         let writer = scope.spawn(move || -> Result<Vec<Open>> {
             let mut next_in_feed = vec![0; feeds.len()];
             let mut in_feed = vec![false; feeds.len()];
@@ -142,12 +174,21 @@ pub fn build(
                         *next += usize::from(in_feed[i]);
                     }
                     let Some(texts) = texts else { continue };
-                    for document in open.iter_mut().filter(|d| in_feed[d.feed]) {
-                        if document.written > 0 {
-                            document.file.push(document.frame.separator)?;
+                    for at in 0..open.len() {
+                        let document = &mut open[at];
+                        if !in_feed[document.feed] {
+                            continue;
                         }
-                        document.file.push(texts.get(document.listing))?;
+                        if document.written > 0 {
+                            buffered += document.file.push(document.frame.separator);
+                        }
+                        buffered += document.file.push(texts.get(document.listing));
                         document.written += 1;
+                        // After each text, not each article: one article
+                        // may go to thousands of documents.
+                        if buffered > BUDGET {
+                            buffered = spill(&mut open, buffered)?;
+                        }
                     }
                 }
             }
@@ -182,10 +223,14 @@ pub fn build(
         writer.join().expect("the writer does not panic")
     })?;
 
-    for document in open {
-        let mut file = document.file;
-        file.push(&document.frame.tail)?;
-        files += file.finish()?;
+    for document in &mut open {
+        document.file.push(&document.frame.tail);
+    }
+    // Compressing is most of the work left: each document goes to whichever
+    // core is free, with its encoders, so at most a few files per core are
+    // open.
+    for written in cores::as_free(&open, |document| document.file.finish()) {
+        files += written?;
     }
     write::write_headers(
         out,
@@ -201,4 +246,19 @@ pub fn build(
         files: files + 1,
         diagnostics,
     })
+}
+
+/// Appends the documents holding the most text to their files until at
+/// most half the budget is held; returns the bytes still held.
+fn spill(open: &mut [Open], mut buffered: usize) -> Result<usize> {
+    let mut largest: Vec<&mut Open> = open.iter_mut().filter(|d| d.file.held() > 0).collect();
+    largest.sort_unstable_by_key(|d| std::cmp::Reverse(d.file.held()));
+    for document in largest {
+        if buffered <= BUDGET / 2 {
+            break;
+        }
+        buffered -= document.file.held();
+        document.file.flush()?;
+    }
+    Ok(buffered)
 }

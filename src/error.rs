@@ -36,6 +36,9 @@ pub enum Error {
     /// overwrites.
     #[error("{}: already exists; tidings init never overwrites a file (move it away or init another folder)", path.display())]
     Exists { path: PathBuf },
+    /// The output folder of the static build is not one it may replace.
+    #[error("{}: cannot build here: {message}", path.display())]
+    Output { path: PathBuf, message: String },
     /// A file of the static build (or of `tidings init`) could not be written.
     #[error("{}: cannot write: {source}", path.display())]
     Write {

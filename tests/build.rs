@@ -393,3 +393,267 @@ fn the_streamed_build_writes_the_catalogs_bytes() {
         assert_eq!(items, max_entries.min(catalog.articles), "all.json items");
     }
 }
+
+/// Runs the binary through `sh -c`, after `limits` (shell commands such as
+/// `ulimit -n 1024`), so the build meets the limits a user's shell may set.
+fn build_limited(limits: &str, seeds: &Path, config: &Path, out: &Path, extra: &[&str]) -> Output {
+    let quote = |path: &Path| format!("'{}'", path.display());
+    let script = format!(
+        "{limits}; exec {} build --out {} --seeds {} --config {} {}",
+        quote(Path::new(BIN)),
+        quote(out),
+        quote(seeds),
+        quote(config),
+        extra.join(" ")
+    );
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("sh runs")
+}
+
+/// Names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Seeds about `towns` towns, one each, and a config of `topics` topics,
+/// topic `i` about town `i % towns`; returns the config's path. Every topic
+/// has an entry, and entries stay short (each names its topics).
+fn many_topics(dir: &Path, towns: usize, topics: usize) -> PathBuf {
+    let seeds = dir.join("seeds");
+    std::fs::create_dir(&seeds).unwrap();
+    for town in 0..towns {
+        std::fs::write(
+            seeds.join(format!("{town:03}.txt")),
+            format!(
+                "News from town{town:04}\n\n2024-05-{:02}\n\nA paragraph.\n",
+                1 + town % 28
+            ),
+        )
+        .unwrap();
+    }
+    let mut config = String::from("[site]\nbase_url = \"https://news.example.org/\"\n");
+    for i in 0..topics {
+        let town = i % towns;
+        config.push_str(&format!(
+            "[[topic]]\nslug = \"t{i}\"\nkeywords = [\"town{town:04}\"]\n"
+        ));
+    }
+    let config_path = dir.join("tidings.toml");
+    std::fs::write(&config_path, config).unwrap();
+    config_path
+}
+
+/// Checks the files of a build of [`many_topics`]: every document of every
+/// topic, each in the given `variants` (`""`, `".gz"`, `".br"`).
+fn assert_many_topics(out: &Path, towns: usize, topics: usize, variants: &[&str]) {
+    let files = snapshot(out);
+    // Four documents per feed (the topics and `all`) and the OPML list, in
+    // each variant, and _headers.
+    assert_eq!(files.len(), (4 * (topics + 1) + 1) * variants.len() + 1);
+    for i in [0, 1, topics - 2, topics - 1] {
+        let town = i % towns;
+        for file in [
+            format!("feeds/t{i}.atom"),
+            format!("feeds/t{i}.rss"),
+            format!("feeds/t{i}.json"),
+            format!("topics/t{i}/index.html"),
+        ] {
+            let text = String::from_utf8(files[&file].0.clone()).unwrap();
+            assert!(
+                text.contains(&format!("News from town{town:04}")),
+                "{file}:\n{text}"
+            );
+            if variants.contains(&".gz") {
+                let mut gunzipped = Vec::new();
+                flate2::read::GzDecoder::new(&files[&format!("{file}.gz")].0[..])
+                    .read_to_end(&mut gunzipped)
+                    .unwrap();
+                assert_eq!(gunzipped, text.as_bytes(), "{file}.gz");
+            }
+        }
+    }
+    let last = topics - 1;
+    let opml = String::from_utf8(files["feeds.opml"].0.clone()).unwrap();
+    assert!(opml.contains(&format!("/feeds/t{last}.rss")), "{opml}");
+    let headers = String::from_utf8(files["_headers"].0.clone()).unwrap();
+    assert!(headers.contains(&format!("/topics/t{last}/\n")));
+}
+
+/// Every listing document is under way at once; the number of open files
+/// must not follow. (Compression is off to keep the test short: 60,000
+/// compressed siblings cost minutes; the next test covers them.)
+#[test]
+fn five_thousand_topics_build_under_an_open_files_limit_of_1024() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = many_topics(dir.path(), 250, 5000);
+    let out = dir.path().join("public");
+    let result = build_limited(
+        "ulimit -n 1024",
+        &dir.path().join("seeds"),
+        &config,
+        &out,
+        &["--compression", "off"],
+    );
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert_many_topics(&out, 250, 5000, &[""]);
+}
+
+/// With `.gz` and `.br` siblings, a few files per core are open at once.
+#[test]
+fn compressed_builds_hold_few_files_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = many_topics(dir.path(), 50, 300);
+    let out = dir.path().join("public");
+    let result = build_limited(
+        "ulimit -n 64",
+        &dir.path().join("seeds"),
+        &config,
+        &out,
+        &[],
+    );
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    assert_many_topics(&out, 50, 300, &["", ".gz", ".br"]);
+}
+
+/// A build that fails half way (here: a file grows past the size limit the
+/// shell set) must not touch the previous output nor leave anything behind.
+#[test]
+fn a_failed_build_leaves_the_previous_output_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let parent = dir.path().join("site");
+    let out = parent.join("public");
+    build_shipped(&out);
+    let before = snapshot(&out);
+
+    let seeds = dir.path().join("seeds");
+    varied_seeds(&seeds, 400);
+    let config_path = dir.path().join("tidings.toml");
+    std::fs::write(
+        &config_path,
+        "[site]\nbase_url = \"https://news.example.org/\"\nmax_entries = 1000\n\
+         [[topic]]\nslug = \"ukraine\"\nkeywords = [\"Kyiv\"]\n",
+    )
+    .unwrap();
+    // Ignoring SIGXFSZ turns writing past the limit into an error (EFBIG)
+    // the build sees, instead of the signal ending the process.
+    let result = build_limited(
+        "trap '' XFSZ; ulimit -f 64",
+        &seeds,
+        &config_path,
+        &out,
+        &["--allow-rejected"],
+    );
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot write"), "{stderr}");
+
+    assert!(snapshot(&out) == before, "the previous output changed");
+    assert_eq!(names(&parent), ["public"], "something was left beside it");
+}
+
+#[test]
+fn a_symlink_in_the_previous_output_is_never_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    build_shipped(&out);
+    let outside_file = dir.path().join("outside.txt");
+    std::fs::write(&outside_file, "not the build's").unwrap();
+    let outside_dir = dir.path().join("outside");
+    std::fs::create_dir(&outside_dir).unwrap();
+    std::fs::write(outside_dir.join("keep.txt"), "mine").unwrap();
+    std::fs::remove_file(out.join("feeds/ukraine.atom")).unwrap();
+    std::os::unix::fs::symlink(&outside_file, out.join("feeds/ukraine.atom")).unwrap();
+    std::fs::remove_dir_all(out.join("topics")).unwrap();
+    std::os::unix::fs::symlink(&outside_dir, out.join("topics")).unwrap();
+
+    build_shipped(&out);
+
+    assert!(
+        std::fs::read(&outside_file).unwrap() == b"not the build's",
+        "the build wrote through a symlink to a file"
+    );
+    assert_eq!(names(&outside_dir), ["keep.txt"]);
+    assert!(std::fs::read(outside_dir.join("keep.txt")).unwrap() == b"mine");
+    let feed = out.join("feeds/ukraine.atom");
+    assert!(std::fs::symlink_metadata(&feed).unwrap().is_file());
+    assert!(std::fs::read_to_string(&feed).unwrap().contains("<feed"));
+    assert!(std::fs::symlink_metadata(out.join("topics"))
+        .unwrap()
+        .is_dir());
+    assert!(out.join("topics/ukraine/index.html").is_file());
+}
+
+#[test]
+fn a_build_replaces_the_whole_output_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    std::fs::create_dir_all(out.join("old")).unwrap();
+    std::fs::write(out.join("old/stale.html"), "from an earlier build").unwrap();
+    std::fs::write(out.join("feeds.opml"), "stale").unwrap();
+
+    build_shipped(&out);
+
+    assert!(!out.join("old").exists());
+    let fresh = tempfile::tempdir().unwrap();
+    build_shipped(fresh.path());
+    assert!(snapshot(&out) == snapshot(fresh.path()));
+    assert_eq!(
+        names(dir.path()),
+        ["public"],
+        "something was left beside it"
+    );
+}
+
+#[test]
+fn an_out_symlink_keeps_pointing_to_the_folder_the_build_replaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("releases/current");
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::write(real.join("stale.txt"), "old").unwrap();
+    let link = dir.path().join("public");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+
+    build_shipped(&link);
+    build_shipped(&link);
+
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_link(&link).unwrap(), real);
+    assert!(real.join("feeds/all.atom").is_file());
+    assert!(!real.join("stale.txt").exists());
+    assert_eq!(names(&dir.path().join("releases")), ["current"]);
+}
+
+#[test]
+fn build_refuses_an_out_folder_that_holds_the_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("seeds");
+    copy_dir(&repo("seeds"), &seeds);
+    let before = snapshot(&seeds);
+
+    let result = build(&seeds, &repo("config/tidings.toml"), dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("seeds"), "{stderr}");
+    assert!(snapshot(&seeds) == before);
+    assert_eq!(names(dir.path()), ["seeds"]);
+}
