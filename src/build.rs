@@ -11,7 +11,7 @@
 //! are the catalog's: both put the same plan, frames and entry texts
 //! together.
 //!
-//! Documents are texts in memory until they hold [`BUDGET`] bytes, then the
+//! Documents are texts in memory until they hold `BUDGET` bytes, then the
 //! largest are appended to their files ([`write`] says why no file stays
 //! open), so memory is the budget plus the chunk whatever the number of
 //! documents. The whole tree is written into a [`Staging`] folder that

@@ -13,7 +13,7 @@
 //! disk ([`DocumentFile::flush`]) when memory is short, each time opening the
 //! file, appending and closing it. Only [`DocumentFile::finish`] compresses,
 //! once the document is whole: from memory, or by reading the file back in
-//! pieces of [`STAGED`] bytes. So a build holds a few files open whatever
+//! pieces of `STAGED` bytes. So a build holds a few files open whatever
 //! the number of topics, one encoder per core rather than one per document,
 //! and a document of up to [`STAGED`] bytes reaches the encoders in one
 //! piece, as in the catalog: its `.gz` and `.br` are the very bytes the
