@@ -12,7 +12,7 @@
 //! together.
 //!
 //! Documents are texts in memory until they hold `BUDGET` bytes, then the
-//! largest are appended to their files ([`write`] says why no file stays
+//! largest are appended to their files ([`write`](mod@crate::write) says why no file stays
 //! open), so memory is the budget plus the chunk whatever the number of
 //! documents. The whole tree is written into a [`Staging`] folder that
 //! replaces the output folder only once every file is written.

@@ -15,7 +15,7 @@
 //! once the document is whole: from memory, or by reading the file back in
 //! pieces of `STAGED` bytes. So a build holds a few files open whatever
 //! the number of topics, one encoder per core rather than one per document,
-//! and a document of up to [`STAGED`] bytes reaches the encoders in one
+//! and a document of up to `STAGED` bytes reaches the encoders in one
 //! piece, as in the catalog: its `.gz` and `.br` are the very bytes the
 //! server sends (encoders cut blocks differently when fed piece by piece,
 //! and brotli's window is fitted to the document's size).
