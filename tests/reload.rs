@@ -439,6 +439,10 @@ async fn a_broken_config_keeps_the_last_good_one_building_until_it_is_fixed() {
     })
     .await;
     assert_eq!(fixed["last_error"], Value::Null, "{fixed}");
+    eventually(&server, "the recovery in the log", async || {
+        (server.log_count("config recovered") >= 1).then_some(())
+    })
+    .await;
 
     // A valid change shows in the documents, with validators moved on.
     let previous = fetch(&client, &server, ALL).await;

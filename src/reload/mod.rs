@@ -156,7 +156,12 @@ impl<O: Outlet> Reloader<O> {
         if everything || triggers.contains(&Trigger::Config) {
             match Config::from_file(&self.config_path) {
                 Ok(config) => {
-                    self.config_error = None;
+                    if self.config_error.take().is_some() {
+                        tracing::info!(
+                            config = %self.config_path.display(),
+                            "config recovered: it reads again"
+                        );
+                    }
                     if config != self.config {
                         self.config = config;
                         config_changed = true;
