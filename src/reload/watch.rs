@@ -153,7 +153,7 @@ impl Drop for Watch {
 fn run<O: Outlet>(mut reloader: Reloader<O>, mut sight: Sight, receiver: &mpsc::Receiver<Message>) {
     loop {
         let wait = sight.next_check().saturating_duration_since(Instant::now());
-        let Some(batch) = next_batch(receiver, wait) else {
+        let Some(batch) = next_batch(receiver, wait, |message| sight.concerns(message)) else {
             return;
         };
         let Some(triggers) = sight.triggers(batch) else {
@@ -172,19 +172,37 @@ fn run<O: Outlet>(mut reloader: Reloader<O>, mut sight: Sight, receiver: &mpsc::
     }
 }
 
-/// Waits up to `wait` for a message, then gathers the batch it opens:
-/// empty when none came. `None` when every sender is gone.
-fn next_batch(receiver: &mpsc::Receiver<Message>, wait: Duration) -> Option<Vec<Message>> {
-    let first = match receiver.recv_timeout(wait) {
-        Ok(message) => message,
-        Err(mpsc::RecvTimeoutError::Timeout) => return Some(Vec::new()),
-        Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+/// Waits up to `wait` for a message that `concerns` the site, then gathers
+/// the batch it opens: empty when none came. Other messages are dropped and
+/// keep no batch open. `None` when every sender is gone.
+fn next_batch(
+    receiver: &mpsc::Receiver<Message>,
+    wait: Duration,
+    concerns: impl Fn(&Message) -> bool,
+) -> Option<Vec<Message>> {
+    let deadline = Instant::now() + wait;
+    let first = loop {
+        match receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(message) if concerns(&message) => break message,
+            Ok(_) => {}
+            Err(mpsc::RecvTimeoutError::Timeout) => return Some(Vec::new()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+        }
     };
     let opened = Instant::now();
     let mut batch = vec![first];
+    let mut last = opened;
     while opened.elapsed() < MAX_BATCH {
-        match receiver.recv_timeout(QUIET) {
-            Ok(message) => batch.push(message),
+        let quiet_left = QUIET.saturating_sub(last.elapsed());
+        if quiet_left.is_zero() {
+            break;
+        }
+        match receiver.recv_timeout(quiet_left) {
+            Ok(message) if concerns(&message) => {
+                batch.push(message);
+                last = Instant::now();
+            }
+            Ok(_) => {}
             Err(_) => break,
         }
     }
@@ -302,6 +320,35 @@ impl Sight {
             spaced: now,
             tick: now + TICK,
         }
+    }
+
+    /// Whether a message can change what is served: all but events about
+    /// the neighbours of the seeds folder in its parent, which is watched
+    /// only to see the seeds folder replaced. (A log written beside the
+    /// seeds folder would otherwise hold every batch open to its longest.)
+    fn concerns(&self, message: &Message) -> bool {
+        let Message::Event(event) = message else {
+            return true;
+        };
+        let Some(seeds_entry) = &self.watched.seeds_entry else {
+            return true;
+        };
+        let beside = seeds_entry.parent();
+        let config_beside = [
+            self.watched.config_entry.as_deref(),
+            self.watched
+                .config_file
+                .as_ref()
+                .map(|(file, ..)| file.as_path()),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|config| config.parent() == beside);
+        config_beside
+            || event
+                .paths
+                .iter()
+                .any(|path| path == seeds_entry || path.parent() != beside)
     }
 
     /// When to look again without an event.
