@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{collect_stderr, raw_client, Site, START_TIMEOUT, TIMEOUT};
+use common::{collect_stderr, listening_address, raw_client, Site, TIMEOUT};
 
 /// How long a limit may take to act, well past the limits set here.
 const ACTS_WITHIN: Duration = Duration::from_secs(5);
@@ -97,25 +97,7 @@ fn start(site: Site, options: Options<'_>) -> Running {
         .stderr(Stdio::piped());
     let mut child = command.spawn().unwrap();
     let (log, lines) = collect_stderr(&mut child);
-    let deadline = Instant::now() + START_TIMEOUT;
-    let address = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match lines.recv_timeout(left) {
-            Ok(line) => {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    break rest.split_whitespace().next().unwrap().to_string();
-                }
-            }
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "no `listening on` line in time; log:\n{}",
-                    log.lock().unwrap().join("\n")
-                );
-            }
-        }
-    };
+    let address = listening_address(&mut child, &lines, &log);
     Running {
         child,
         address,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{ACCEPT_ENCODING, IF_NONE_MATCH, USER_AGENT};
 use reqwest::{Method, StatusCode};
 
-use common::{collect_stderr, header, raw_client, Server, Site, TIMEOUT};
+use common::{collect_stderr, header, listening_address, raw_client, Server, Site, TIMEOUT};
 
 /// One sample, as `scripts/metrics_samples.py` prints it.
 #[derive(Debug, serde::Deserialize)]
@@ -459,21 +459,8 @@ fn start(
     command.envs(env.iter().copied());
     let mut child = command.spawn().unwrap();
     let (log, lines) = collect_stderr(&mut child);
-    let deadline = Instant::now() + common::START_TIMEOUT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = lines.recv_timeout(left).unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!(
-                "no `listening on` line; log:\n{}",
-                log.lock().unwrap().join("\n")
-            )
-        });
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            let address = rest.split([' ', '"']).next().unwrap().to_owned();
-            return (child, format!("http://{address}"), log);
-        }
-    }
+    let address = listening_address(&mut child, &lines, &log);
+    (child, format!("http://{address}"), log)
 }
 
 /// Waits (bounded) for a log line holding `text`: lines are written by a

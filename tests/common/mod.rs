@@ -100,26 +100,8 @@ impl Server {
     pub fn start_calling(site: Site, on_listening: impl FnOnce(u32)) -> Self {
         let mut child = site.command("127.0.0.1:0").spawn().unwrap();
         let (log, lines) = collect_stderr(&mut child);
-        let deadline = Instant::now() + START_TIMEOUT;
-        let address = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match lines.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(rest) = line.split("listening on http://").nth(1) {
-                        on_listening(child.id());
-                        break rest.split_whitespace().next().unwrap().to_string();
-                    }
-                }
-                Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!(
-                        "no `listening on` line in time; log:\n{}",
-                        log.lock().unwrap().join("\n")
-                    );
-                }
-            }
-        };
+        let address = listening_address(&mut child, &lines, &log);
+        on_listening(child.id());
         Self {
             child,
             base: format!("http://{address}"),
@@ -180,6 +162,31 @@ impl Drop for Server {
 
 /// Reads the child's stderr on a thread: every line into the shared log and
 /// down the channel.
+/// The address a started server logs that it listens on (in text or JSON
+/// logs), read off its log lines; the server is killed, and the test fails
+/// with its log, when none comes in time.
+pub fn listening_address(
+    child: &mut Child,
+    lines: &mpsc::Receiver<String>,
+    log: &Mutex<Vec<String>>,
+) -> String {
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Ok(line) = lines.recv_timeout(left) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "no `listening on` line in time; log:\n{}",
+                log.lock().unwrap().join("\n")
+            );
+        };
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            return rest.split([' ', '"']).next().unwrap().to_string();
+        }
+    }
+}
+
 pub fn collect_stderr(child: &mut Child) -> (Arc<Mutex<Vec<String>>>, mpsc::Receiver<String>) {
     let stderr = child.stderr.take().unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
