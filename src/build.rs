@@ -27,14 +27,19 @@ use crate::error::Result;
 use crate::index::SeedIndex;
 use crate::ingest::{self, SeedParser};
 use crate::model::ArticleHead;
-use crate::plan::{self, Content};
+use crate::plan::{self, Content, Planned};
 use crate::render::{self, Entry, EntryTexts, Frame, Listing};
 use crate::select;
+use crate::shelf::Page;
 use crate::write::{self, DocumentFile, Staging};
 
 /// Articles rendered between two rounds of writing: enough to keep both
 /// cores busy, few enough that their texts take little memory.
 const CHUNK: usize = 512;
+
+/// Archive pages read and written between two rounds: their texts are
+/// in memory together.
+const ARCHIVE_BATCH: usize = 64;
 
 /// Bytes of memory held for document text before the largest documents
 /// are appended to their files. Flushing half of it at a time keeps the file
@@ -140,6 +145,7 @@ fn write_site(
                     buffered = spill(&mut open, buffered)?;
                 }
             }
+            Content::Archive { .. } => unreachable!("plan() holds no archive page"),
             Content::Opml => {
                 files += write::write_document(
                     out,
@@ -232,6 +238,35 @@ fn write_site(
     for written in cores::as_free(&open, |document| document.file.finish()) {
         files += written?;
     }
+    // Every archive page is read once and written in its four documents,
+    // pages on every core, a batch at a time.
+    let history = index.history(config);
+    let archived = plan::archives(config, &history);
+    let pages: Vec<&[Planned]> = archived.chunks(plan::ARCHIVE_LISTINGS.len()).collect();
+    for batch in pages.chunks(ARCHIVE_BATCH) {
+        let written = cores::as_free(batch, |documents| -> Result<usize> {
+            let Content::Archive { feed, number, .. } = documents[0].content else {
+                unreachable!("archives() plans archive documents only");
+            };
+            let Some(page) = Page::read(config, seeds_dir, &parser, &history, feed, number) else {
+                return Ok(0);
+            };
+            let mut files = 0;
+            for document in documents.iter() {
+                if let Content::Archive { listing, .. } = document.content {
+                    let text = page.render(config, listing);
+                    files +=
+                        write::write_document(out, &document.path, &text, compression, document.updated)?;
+                }
+            }
+            Ok(files)
+        });
+        for written in written {
+            files += written?;
+        }
+    }
+    let planned: Vec<Planned> = planned.into_iter().chain(archived).collect();
+
     write::write_headers(
         out,
         &planned,

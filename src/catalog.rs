@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -169,6 +170,31 @@ pub struct Catalog {
     pub articles: usize,
     /// Everything ingest had to say, errors and warnings, sorted by file.
     pub diagnostics: Vec<Diagnostic>,
+    /// The documents made when first asked for, of the same generation.
+    pub shelf: Option<Arc<dyn Shelf>>,
+}
+
+/// Documents of a catalog that are made when first asked for rather than
+/// held: there are too many to render at every reload (the archive
+/// documents of 100,000 articles), and each is rarely asked for. An
+/// implementation keeps what it made in a bounded cache, and answers with
+/// the bytes the static build writes for the same path.
+pub trait Shelf: Send + Sync + std::fmt::Debug {
+    /// The document at `path`, or `None` when there is none. May read
+    /// files and render: call it where blocking is allowed.
+    fn find(&self, path: &str) -> Option<Shelved>;
+
+    /// For the next generation's shelf to take over this one's cache.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+/// A document from a [`Shelf`].
+#[derive(Debug, Clone)]
+pub struct Shelved {
+    pub document: Arc<Document>,
+    /// A `Cache-Control` of its own, for documents that never change
+    /// (`None`: the catalog's).
+    pub cache_control: Option<String>,
 }
 
 impl Catalog {
@@ -178,6 +204,7 @@ impl Catalog {
             generation,
             articles,
             diagnostics,
+            shelf: None,
         }
     }
 

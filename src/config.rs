@@ -57,6 +57,9 @@ pub struct Http {
     pub max_age: u32,
     pub stale_while_revalidate: u32,
     pub stale_if_error: u32,
+    /// `max-age` of a full archive page (RFC 5005): its entries change only
+    /// when one of its old articles is edited or deleted. Default a year.
+    pub archive_max_age: u32,
     /// How long a client may take to send a request's headers, from their
     /// first byte (for a new connection, from its opening).
     pub header_timeout: Duration,
@@ -152,6 +155,7 @@ struct RawHttp {
     max_age: u32,
     stale_while_revalidate: u32,
     stale_if_error: u32,
+    archive_max_age: u32,
     header_timeout_secs: Spanned<i64>,
     keepalive_timeout_secs: Spanned<i64>,
     max_header_bytes: Spanned<i64>,
@@ -179,6 +183,7 @@ impl Default for RawHttp {
             max_age: 300,
             stale_while_revalidate: 60,
             stale_if_error: 86_400,
+            archive_max_age: 31_536_000,
             header_timeout_secs: Spanned::new(0..0, 20),
             keepalive_timeout_secs: Spanned::new(0..0, 75),
             max_header_bytes: Spanned::new(0..0, 16_384),
@@ -387,6 +392,7 @@ impl Config {
                 max_age: raw.http.max_age,
                 stale_while_revalidate: raw.http.stale_while_revalidate,
                 stale_if_error: raw.http.stale_if_error,
+                archive_max_age: raw.http.archive_max_age,
                 header_timeout: Duration::from_secs(header_timeout),
                 keepalive_timeout: Duration::from_secs(keepalive_timeout),
                 max_header_bytes: max_header_bytes as usize,

@@ -49,6 +49,6 @@ pub(crate) fn as_free<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sy
     })
 }
 
-fn cores() -> usize {
+pub(crate) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }

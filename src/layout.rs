@@ -66,6 +66,78 @@ pub fn topic_page_path(slug: &str) -> String {
     format!("/topics/{slug}/")
 }
 
+/// `/feeds/{slug}/archive/{number}.{ext}`: archive document `number` (1
+/// is the oldest) of a feed (see [`crate::archive`]).
+pub fn archive_feed_path(slug: &str, number: usize, format: Format) -> String {
+    format!("/feeds/{slug}/archive/{number}.{}", format.extension())
+}
+
+/// The HTML page of archive page `number` of a feed: `/archive/{number}/`
+/// for `all`, `/topics/{slug}/archive/{number}/` for a topic.
+pub fn history_page_path(slug: &str, number: usize) -> String {
+    if slug == crate::config::ALL_SLUG {
+        format!("/archive/{number}/")
+    } else {
+        format!("/topics/{slug}/archive/{number}/")
+    }
+}
+
+/// A document of a feed's history, named by its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArchivePath<'p> {
+    pub slug: &'p str,
+    pub number: usize,
+    /// The feed format, or `None` for the HTML page.
+    pub format: Option<Format>,
+}
+
+impl<'p> ArchivePath<'p> {
+    /// Reads [`archive_feed_path`] and [`history_page_path`] back; `None`
+    /// for every other path. Page numbers are written without leading
+    /// zeros, so each document has one path.
+    pub fn parse(path: &'p str) -> Option<Self> {
+        let number = |text: &str| -> Option<usize> {
+            if text.starts_with('0') || !text.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            text.parse().ok()
+        };
+        if let Some(rest) = path.strip_prefix("/feeds/") {
+            let (slug, file) = rest.split_once("/archive/")?;
+            let (digits, extension) = file.split_once('.')?;
+            let format = Format::ALL
+                .into_iter()
+                .find(|format| format.extension() == extension)?;
+            return Some(Self {
+                slug: valid_slug(slug)?,
+                number: number(digits)?,
+                format: Some(format),
+            });
+        }
+        let page = |slug, rest: &'p str| {
+            Some(Self {
+                slug,
+                number: number(rest.strip_suffix('/')?)?,
+                format: None,
+            })
+        };
+        if let Some(rest) = path.strip_prefix("/archive/") {
+            return page(crate::config::ALL_SLUG, rest);
+        }
+        let (slug, rest) = path.strip_prefix("/topics/")?.split_once("/archive/")?;
+        page(valid_slug(slug)?, rest)
+    }
+}
+
+/// `slug` when it is made of `[a-z0-9-]`, as configured slugs are.
+fn valid_slug(slug: &str) -> Option<&str> {
+    let valid = !slug.is_empty()
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    valid.then_some(slug)
+}
+
 /// The absolute URL of a path of the layout under `base_url` (which ends in
 /// `/`, so a path prefix such as `/news/` is kept).
 ///
@@ -100,6 +172,32 @@ pub fn file_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn archive_paths_read_back() {
+        for format in Format::ALL {
+            let path = archive_feed_path("ukraine", 12, format);
+            let parsed = ArchivePath::parse(&path).unwrap();
+            assert_eq!((parsed.slug, parsed.number, parsed.format), ("ukraine", 12, Some(format)));
+        }
+        for slug in ["all", "ukraine"] {
+            let path = history_page_path(slug, 3);
+            let parsed = ArchivePath::parse(&path).unwrap();
+            assert_eq!((parsed.slug, parsed.number, parsed.format), (slug, 3, None));
+        }
+        for path in [
+            "/feeds/ukraine/archive/012.atom",
+            "/feeds/ukraine/archive/1.xml",
+            "/feeds/../archive/1.atom",
+            "/archive/1",
+            "/archive/x/",
+            "/topics/Ukraine/archive/1/",
+            "/feeds/ukraine.atom",
+            "/archive/99999999999999999999999/",
+        ] {
+            assert_eq!(ArchivePath::parse(path), None, "{path}");
+        }
+    }
 
     #[test]
     fn absolute_urls_keep_the_base_path() {

@@ -20,6 +20,7 @@
 //! Entries are rendered once per format and spliced into every document
 //! that lists them. `ARCHITECTURE.md` shows the modules floor by floor.
 
+pub mod archive;
 pub mod build;
 pub mod catalog;
 pub mod check;
@@ -39,6 +40,7 @@ pub mod reload;
 pub mod render;
 pub mod select;
 pub mod serve;
+pub mod shelf;
 pub mod topics;
 pub mod words;
 pub mod write;

@@ -9,7 +9,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::config::ALL_SLUG;
+use crate::archive::Paging;
+use crate::config::{Config, ALL_SLUG};
+use crate::index::History;
 use crate::layout::{self, Format};
 use crate::render::{FeedView, Listing, SiteView};
 
@@ -34,6 +36,14 @@ pub enum Content {
     Listing { listing: Listing, feed: usize },
     /// The OPML list of every feed.
     Opml,
+    /// A document of archive page `number` of feed `feed` (RFC 5005; see
+    /// [`crate::archive`]): a feed format, or its history page
+    /// ([`Listing::TopicPage`]).
+    Archive {
+        listing: Listing,
+        feed: usize,
+        number: usize,
+    },
 }
 
 /// Every document of `site`: for each feed (`all` first) its three formats
@@ -76,6 +86,65 @@ pub fn plan<A>(site: &SiteView<'_, A>) -> Vec<Planned> {
     });
     documents
 }
+
+/// Every archive document and history page of every feed of `config`,
+/// with `history` as the index holds it: what the static build writes
+/// beside [`plan`]. (The server makes each one when asked for: see
+/// [`crate::shelf`].)
+pub fn archives(config: &Config, history: &History) -> Vec<Planned> {
+    let mut documents = Vec::new();
+    for feed in 0..=config.topics.len() {
+        let paging = Paging::new(history.total(feed), config.site.max_entries);
+        let slug = feed
+            .checked_sub(1)
+            .map_or(ALL_SLUG, |topic| config.topics[topic].slug.as_str());
+        let mut before = None;
+        for number in 1..=paging.pages() {
+            let range = paging.page(number).expect("numbered within the pages");
+            let updated = history
+                .entries(feed, range)
+                .iter()
+                .map(|ranked| ranked.head.updated.to_utc())
+                .max()
+                .or(before)
+                .unwrap_or(DateTime::UNIX_EPOCH);
+            before = Some(updated);
+            for listing in ARCHIVE_LISTINGS {
+                let (path, content_type) = match listing {
+                    Listing::Feed(format) => (
+                        layout::archive_feed_path(slug, number, format),
+                        format.content_type(),
+                    ),
+                    Listing::TopicPage | Listing::Home => (
+                        layout::history_page_path(slug, number),
+                        layout::HTML_CONTENT_TYPE,
+                    ),
+                };
+                documents.push(Planned {
+                    path,
+                    content_type,
+                    cross_origin: matches!(listing, Listing::Feed(_)),
+                    updated,
+                    content: Content::Archive {
+                        listing,
+                        feed,
+                        number,
+                    },
+                });
+            }
+        }
+    }
+    documents
+}
+
+/// The kinds of document every archive page has: its three feed formats
+/// and its history page.
+pub const ARCHIVE_LISTINGS: [Listing; 4] = [
+    Listing::Feed(Format::Rss),
+    Listing::Feed(Format::Atom),
+    Listing::Feed(Format::Json),
+    Listing::TopicPage,
+];
 
 /// Where a listing document is in the URL layout.
 fn listing_path<A>(listing: Listing, feed: &FeedView<'_, A>) -> String {

@@ -6,7 +6,8 @@
 //! their bodies, make the [`SiteView`], and render every document of the
 //! [`plan`] into the catalog with its validators. Nothing here visits every
 //! article, so a reload costs what the feeds show, not what the archive
-//! holds. The static build ([`crate::build`]) streams the same plan, frames
+//! holds. The archive documents and history pages are the catalog's
+//! [`ArchiveShelf`], rendered when first asked for. The static build ([`crate::build`]) streams the same plan, frames
 //! and entry texts into files instead, so the bytes on the wire and on disk
 //! are the same.
 
@@ -25,6 +26,7 @@ use crate::index::{Indexed, SeedIndex};
 use crate::plan::{self, Content, Planned};
 use crate::render::{self, EntryTexts, SiteView};
 use crate::select;
+use crate::shelf::ArchiveShelf;
 
 /// Reads `seeds_dir` and renders the whole catalog, as served now.
 pub fn publish(
@@ -87,6 +89,14 @@ pub fn catalog(
     for (path, document) in documents {
         catalog.insert(path, document);
     }
+    let shelf = ArchiveShelf::new(
+        config,
+        index.seeds_dir().to_path_buf(),
+        index.history(config),
+        now,
+        previous.and_then(|previous| previous.shelf.as_deref()),
+    );
+    catalog.shelf = Some(Arc::new(shelf));
     catalog
 }
 
@@ -118,6 +128,7 @@ fn render(
             listing.frame(site, feed).assemble(entries)
         }
         Content::Opml => render::opml::render_opml(site),
+        Content::Archive { .. } => unreachable!("plan() holds no archive page: see the shelf"),
     }
 }
 

@@ -12,9 +12,10 @@ use std::cmp::Ordering;
 
 use chrono::{DateTime, FixedOffset};
 
+use crate::archive::Paging;
 use crate::config::{Config, ALL_SLUG};
 use crate::model::{Article, ArticleHead};
-use crate::render::{Category, Entry, FeedView, SiteView};
+use crate::render::{Category, Entry, FeedView, Place, SiteView};
 use crate::topics::Matcher;
 
 /// Which articles every feed shows, by position in an article list: `all`
@@ -87,72 +88,97 @@ pub fn view<'a, 'h, A>(
     article: impl Fn(usize) -> Option<&'a A>,
     topics: impl Fn(usize) -> Cow<'a, [usize]>,
 ) -> SiteView<'a, A> {
-    let categories = |indexes: &[usize]| -> Vec<Category<'a>> {
-        indexes
-            .iter()
-            .map(|&index| Category {
-                slug: &config.topics[index].slug,
-                title: &config.topics[index].title,
-            })
-            .collect()
-    };
-    let feed = |chosen: &Chosen, slug: &'a str, name: &str, title: String, description: String| {
-        let entries: Vec<Entry<'a, A>> = chosen
-            .positions
-            .iter()
-            .filter_map(|&position| {
-                Some(Entry {
-                    article: article(position)?,
-                    position,
-                    categories: categories(&topics(position)),
+    let feeds = selection
+        .feeds
+        .iter()
+        .enumerate()
+        .map(|(index, chosen)| {
+            let entries: Vec<Entry<'a, A>> = chosen
+                .positions
+                .iter()
+                .filter_map(|&position| {
+                    Some(Entry {
+                        article: article(position)?,
+                        position,
+                        categories: categories(config, &topics(position)),
+                    })
                 })
-            })
-            .collect();
-        let updated = entries
-            .iter()
-            .map(|entry| head(entry.position).updated)
-            .max()
-            .unwrap_or(selection.newest);
-        FeedView {
-            site: &config.site,
-            slug,
-            name: name.to_string(),
-            title,
-            description,
-            entries,
-            total: chosen.total,
-            updated,
-        }
-    };
-
-    let mut feeds = vec![feed(
-        &selection.feeds[0],
-        ALL_SLUG,
-        &config.site.title,
-        config.site.title.clone(),
-        if config.site.description.is_empty() {
-            format!("Every article of {}", config.site.title)
-        } else {
-            config.site.description.clone()
-        },
-    )];
-    for (topic, chosen) in config.topics.iter().zip(&selection.feeds[1..]) {
-        feeds.push(feed(
-            chosen,
-            &topic.slug,
-            &topic.title,
-            format!("{} – {}", topic.title, config.site.title),
-            if topic.description.is_empty() {
-                format!("{} articles from {}", topic.title, config.site.title)
-            } else {
-                topic.description.clone()
-            },
-        ));
-    }
+                .collect();
+            let updated = entries
+                .iter()
+                .map(|entry| head(entry.position).updated)
+                .max()
+                .unwrap_or(selection.newest);
+            let place = Place::Current {
+                pages: Paging::new(chosen.total, config.site.max_entries).pages(),
+            };
+            feed_view(config, index, entries, chosen.total, updated, place)
+        })
+        .collect();
     SiteView {
         site: &config.site,
         feeds,
     }
+}
+
+/// The view of feed `index` (`0` is `all`, then the configured topics)
+/// holding `entries`: its titles and links, for any place in its history.
+pub fn feed_view<'a, A>(
+    config: &'a Config,
+    index: usize,
+    entries: Vec<Entry<'a, A>>,
+    total: usize,
+    updated: DateTime<FixedOffset>,
+    place: Place,
+) -> FeedView<'a, A> {
+    let site = &config.site;
+    let (slug, name, title, description) = match index.checked_sub(1) {
+        None => (
+            ALL_SLUG,
+            site.title.clone(),
+            site.title.clone(),
+            if site.description.is_empty() {
+                format!("Every article of {}", site.title)
+            } else {
+                site.description.clone()
+            },
+        ),
+        Some(topic) => {
+            let topic = &config.topics[topic];
+            (
+                topic.slug.as_str(),
+                topic.title.clone(),
+                format!("{} – {}", topic.title, site.title),
+                if topic.description.is_empty() {
+                    format!("{} articles from {}", topic.title, site.title)
+                } else {
+                    topic.description.clone()
+                },
+            )
+        }
+    };
+    FeedView {
+        site,
+        slug,
+        name,
+        title,
+        description,
+        entries,
+        total,
+        updated,
+        place,
+    }
+}
+
+/// The configured topics at `indexes`, as entry categories.
+pub fn categories<'a>(config: &'a Config, indexes: &[usize]) -> Vec<Category<'a>> {
+    indexes
+        .iter()
+        .map(|&index| Category {
+            slug: &config.topics[index].slug,
+            title: &config.topics[index].title,
+        })
+        .collect()
 }
 
 /// The view of whole `articles`, classified and chosen by a plain pass: for

@@ -342,6 +342,34 @@ impl State {
                 method_not_allowed()
             };
             (response, Kind::Metrics, None)
+        } else if let Some(shelved) = snapshot
+            .catalog
+            .shelf
+            .as_ref()
+            .and_then(|shelf| blocking(|| shelf.find(path)))
+        {
+            let cache_control = shelved
+                .cache_control
+                .and_then(|value| HeaderValue::try_from(value).ok())
+                .unwrap_or_else(|| snapshot.cache_control.clone());
+            let document = Prepared::new(&shelved.document, &cache_control);
+            if !readable {
+                return (method_not_allowed(), document.kind, None);
+            }
+            let encoding = encoding::negotiate(headers.get_all(ACCEPT_ENCODING), document.brotli);
+            let outcome = conditional::evaluate_fast(
+                method,
+                headers,
+                &document.digest,
+                document.last_modified,
+                &document.etags(),
+            );
+            let response = document_response(&document, encoding, outcome, head);
+            (
+                response,
+                document.kind,
+                encoding.token().or(Some("identity")),
+            )
         } else {
             let directory = (readable && !path.ends_with('/'))
                 .then(|| format!("{path}/"))
@@ -383,6 +411,17 @@ impl State {
                 readers.rotate();
             }
         }
+    }
+}
+
+/// Runs `work`, which may read files and render (a shelf's document), on
+/// a runtime worker without stalling the others: on the multi-threaded
+/// runtime of `serve` the worker hands its other tasks over first. (On a
+/// current-thread runtime, as in tests through [`router`], it just runs.)
+fn blocking<R>(work: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
     }
 }
 

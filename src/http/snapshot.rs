@@ -124,7 +124,7 @@ impl Snapshot {
 }
 
 impl Prepared {
-    fn new(document: &Document, cache_control: &HeaderValue) -> Self {
+    pub fn new(document: &Document, cache_control: &HeaderValue) -> Self {
         let last_modified = http_time(document.last_modified.timestamp());
         let last_modified_value = HeaderValue::from_str(&httpdate::fmt_http_date(last_modified))
             .expect("an HTTP date is a valid header value");

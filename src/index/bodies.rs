@@ -166,7 +166,7 @@ impl SeedIndex {
 }
 
 /// The article in the seed file at `relative`, if it still gives one.
-fn read_article(
+pub(super) fn read_article(
     config: &Config,
     seeds_dir: &Path,
     parser: &SeedParser<'_>,

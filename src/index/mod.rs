@@ -15,6 +15,7 @@
 //! static build and the server both go through here, so both stay small.
 
 mod bodies;
+mod history;
 mod ranking;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -31,6 +32,7 @@ use crate::ingest::{self, SeedFile, SeedKind, SeedParser};
 use crate::select::{Chosen, Selection};
 use crate::topics::Matcher;
 pub use bodies::Indexed;
+pub use history::{read_ranked, History, Ranked};
 use ranking::Ranking;
 
 /// What the index knows of one seed file.
@@ -263,7 +265,7 @@ impl SeedIndex {
         self.whole.remove(relative);
         self.noted.remove(relative);
         if let Some(indexed) = &record.article {
-            self.ranking.unclaim(&indexed.head, &indexed.topics);
+            self.ranking.unclaim(&indexed.head);
         }
         Some(record)
     }

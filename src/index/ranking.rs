@@ -15,9 +15,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
+use imbl::OrdSet;
 
 use crate::model::{ArticleHead, ArticleId};
 use crate::select;
+
+use super::history::History;
 
 /// Published articles ranked per feed.
 #[derive(Debug, Default)]
@@ -28,8 +31,9 @@ pub(super) struct Ranking {
     /// Ids given by more than one file.
     contested: BTreeSet<ArticleId>,
     /// Published articles as feeds list them, per feed: `all`, then the
-    /// topics in config order.
-    feeds: Vec<BTreeSet<Ranked>>,
+    /// topics in config order. Persistent sets, so that a snapshot of every
+    /// feed's whole history ([`History`]) costs a few pointer copies.
+    feeds: Vec<OrdSet<Ranked>>,
     /// Published articles by `updated` date.
     updated: BTreeSet<ByUpdated>,
 }
@@ -68,14 +72,14 @@ impl Ranking {
 
     /// The file of `head` no longer gives its id: the next file that gives
     /// it, if any, publishes it.
-    pub(super) fn unclaim(&mut self, head: &Arc<ArticleHead>, topics: &[usize]) {
+    pub(super) fn unclaim(&mut self, head: &Arc<ArticleHead>) {
         let Some(claimants) = self.claims.get_mut(&head.id) else {
             return;
         };
         let Some(at) = claimants.iter().position(|c| c.head.source == head.source) else {
             return;
         };
-        claimants.remove(at);
+        let removed = claimants.remove(at);
         let next = claimants.first().cloned();
         if claimants.len() <= 1 {
             self.contested.remove(&head.id);
@@ -84,7 +88,7 @@ impl Ranking {
             self.claims.remove(&head.id);
         }
         if at == 0 {
-            self.rank(head, topics, false);
+            self.rank(head, &removed.topics, false);
             if let Some(next) = next {
                 self.rank(&next.head, &next.topics, true);
             }
@@ -99,8 +103,18 @@ impl Ranking {
         max: usize,
     ) -> (impl Iterator<Item = &Arc<ArticleHead>>, usize) {
         let ranked = self.feeds.get(feed);
-        let top = ranked.into_iter().flatten().take(max).map(|r| &r.0);
-        (top, ranked.map_or(0, BTreeSet::len))
+        let top = ranked.into_iter().flatten().take(max).map(|r| &r.head);
+        (top, ranked.map_or(0, OrdSet::len))
+    }
+
+    /// Every feed's published articles as they are now, for `feeds` feeds
+    /// (`all` and the configured topics): a snapshot that later changes to
+    /// the ranking leave as it is.
+    pub(super) fn history(&self, feeds: usize) -> History {
+        let mut orders = self.feeds.clone();
+        orders.resize_with(feeds.max(orders.len()), OrdSet::new);
+        orders.truncate(feeds);
+        History::new(orders)
     }
 
     /// The newest `updated` of every published article.
@@ -122,16 +136,20 @@ impl Ranking {
 
     /// Puts `head` into (or, with `published` false, takes it out of) `all`,
     /// the feeds of `topics` and the dates.
-    fn rank(&mut self, head: &Arc<ArticleHead>, topics: &[usize], published: bool) {
+    fn rank(&mut self, head: &Arc<ArticleHead>, topics: &Arc<[usize]>, published: bool) {
         let wanted = topics.iter().max().map_or(1, |max| max + 2);
         if self.feeds.len() < wanted {
-            self.feeds.resize_with(wanted, BTreeSet::new);
+            self.feeds.resize_with(wanted, OrdSet::new);
         }
+        let ranked = Ranked {
+            head: Arc::clone(head),
+            topics: Arc::clone(topics),
+        };
         for feed in std::iter::once(0).chain(topics.iter().map(|t| t + 1)) {
             if published {
-                self.feeds[feed].insert(Ranked(Arc::clone(head)));
+                self.feeds[feed].insert(ranked.clone());
             } else {
-                self.feeds[feed].remove(&Ranked(Arc::clone(head)));
+                self.feeds[feed].remove(&ranked);
             }
         }
         if published {
@@ -142,10 +160,14 @@ impl Ranking {
     }
 }
 
-/// A head ordered as feeds list entries: newest published first, ties
-/// broken by id.
+/// A published article in a feed, with its topics; ordered as feeds list
+/// entries: newest published first, ties broken by id.
 #[derive(Debug, Clone)]
-struct Ranked(Arc<ArticleHead>);
+pub struct Ranked {
+    pub head: Arc<ArticleHead>,
+    /// Indexes into the configured topics, in config order.
+    pub topics: Arc<[usize]>,
+}
 
 /// A head ordered by `updated`, ties by path, so that the last is the one
 /// `Iterator::max` picks over articles in path order.
@@ -158,7 +180,7 @@ struct ById(Arc<ArticleHead>);
 
 impl Ord for Ranked {
     fn cmp(&self, other: &Self) -> Ordering {
-        select::newest_first(&self.0, &other.0)
+        select::newest_first(&self.head, &other.head)
     }
 }
 

@@ -11,6 +11,10 @@
 //! - `summary` is plain text (`type="text"`, the default, so not written);
 //!   `content` is `type="html"`, escaped rather than in CDATA.
 //! - `xml:lang` on the feed carries the site language.
+//! - History (RFC 5005 §4): the subscription document links
+//!   `prev-archive` to the newest archive page; an archive page carries
+//!   `<fh:archive/>`, `current`, and `prev-archive`/`next-archive` to its
+//!   neighbours. Every page keeps the feed's `id`: they are one feed.
 
 use std::sync::OnceLock;
 
@@ -19,7 +23,7 @@ use atom_syndication::{
     WriteConfig,
 };
 
-use super::{cut_entry, Entry, FeedView, Frame};
+use super::{cut_entry, Entry, FeedView, Frame, Place, HISTORY_NAMESPACE, HISTORY_PREFIX};
 use crate::config::Site;
 use crate::layout::Format;
 
@@ -40,11 +44,28 @@ fn model<A>(feed: &FeedView<'_, A>) -> Feed {
     let mut links = vec![
         link(
             "self",
-            feed.feed_url(Format::Atom),
+            feed.self_url(Format::Atom),
             Format::Atom.media_type(),
         ),
         link("alternate", feed.page_url(), "text/html"),
     ];
+    let archived = matches!(feed.place, Place::Archived { .. });
+    if archived {
+        links.push(link(
+            "current",
+            feed.feed_url(Format::Atom),
+            Format::Atom.media_type(),
+        ));
+    }
+    for (rel, number) in [
+        ("prev-archive", feed.place.older()),
+        ("next-archive", feed.place.newer()),
+    ] {
+        if let Some(number) = number {
+            let href = feed.archive_url(number, Format::Atom);
+            links.push(link(rel, href, Format::Atom.media_type()));
+        }
+    }
     if let Some(hub) = &site.hub {
         links.push(Link {
             href: hub.to_string(),
@@ -69,7 +90,26 @@ fn model<A>(feed: &FeedView<'_, A>) -> Feed {
     if !feed.description.is_empty() {
         builder.subtitle(Some(Text::plain(feed.description.clone())));
     }
+    if archived {
+        builder
+            .namespaces([(HISTORY_PREFIX.to_string(), HISTORY_NAMESPACE.to_string())])
+            .extensions(archive_marker());
+    }
     builder.build()
+}
+
+/// `<fh:archive/>`, which tells a reader that a document is an archive
+/// document whose entries do not change (RFC 5005 §4).
+fn archive_marker() -> atom_syndication::extension::ExtensionMap {
+    let marker = atom_syndication::extension::Extension {
+        name: format!("{HISTORY_PREFIX}:archive"),
+        ..Default::default()
+    };
+    [(
+        HISTORY_PREFIX.to_string(),
+        [("archive".to_string(), vec![marker])].into(),
+    )]
+    .into()
 }
 
 /// Entries go last in the feed, before this.

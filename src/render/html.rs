@@ -1,5 +1,7 @@
-//! The HTML pages: the home page (`/`) and one page per topic
-//! (`/topics/{slug}/`).
+//! The HTML pages: the home page (`/`), one page per topic
+//! (`/topics/{slug}/`) and the history pages of older articles
+//! (`/archive/{n}/`, `/topics/{slug}/archive/{n}/`), which hold the same
+//! entries as the archive documents of the feeds.
 //!
 //! They exist so that a person can see what the feeds hold and so that a
 //! feed reader given the site's address finds the feeds (autodiscovery
@@ -20,7 +22,8 @@
 // `write!` into a String cannot fail, hence the `let _ =` throughout.
 use std::fmt::Write;
 
-use super::{Entry, FeedView, Frame, Listing, SiteView};
+use super::{Entry, FeedView, Frame, Listing, Place, SiteView};
+use crate::archive::Paging;
 use crate::config::Site;
 use crate::layout::{self, Format};
 use crate::xml::escape;
@@ -81,7 +84,7 @@ pub(super) fn home_frame<A>(site: &SiteView<'_, A>) -> Frame {
     out.push_str("<section aria-labelledby=\"latest\">\n<h2 id=\"latest\">Latest articles</h2>\n");
     let mut tail = String::new();
     match all {
-        Some(all) if !all.entries.is_empty() => more(&mut tail, all),
+        Some(all) if !all.entries.is_empty() => history_links(&mut tail, all),
         _ => out.push_str("<p>No articles yet.</p>\n"),
     }
     tail.push_str("</section>\n</main>\n");
@@ -98,44 +101,106 @@ pub fn render_topic_page(site: &SiteView<'_>, feed: &FeedView<'_>) -> String {
     Listing::TopicPage.render(site, feed)
 }
 
-/// The page of one topic around its entries.
+/// The page of one topic around its entries, or of one archive page of
+/// any feed (the history pages: `/archive/{n}/`, `/topics/{slug}/archive/{n}/`).
 pub(super) fn topic_page_frame<A>(site: &SiteView<'_, A>, feed: &FeedView<'_, A>) -> Frame {
     let settings = site.site;
     let home = layout::absolute(&settings.base_url, layout::HOME_PATH);
+    let title = match feed.place {
+        Place::Current { .. } => feed.title.clone(),
+        Place::Archived { number, pages } => {
+            format!("{}: older articles, page {number} of {pages}", feed.title)
+        }
+    };
     let mut out = String::with_capacity(4096);
     head(
         &mut out,
         settings,
-        &feed.title,
+        &title,
         &feed.description,
         &feed.page_url(),
         std::iter::once(feed),
     );
     let _ = writeln!(
         out,
-        "<header>\n<p><a href=\"{}\">{}</a></p>\n<h1>{}</h1>",
+        "<header>\n<p><a href=\"{}\">{}</a></p>",
         escape(&home),
         escape(&settings.title),
-        escape(&feed.name)
     );
-    if !feed.description.is_empty() {
-        let _ = writeln!(out, "<p>{}</p>", escape(&feed.description));
+    match feed.place {
+        Place::Current { .. } => {
+            let _ = writeln!(out, "<h1>{}</h1>", escape(&feed.name));
+            if !feed.description.is_empty() {
+                let _ = writeln!(out, "<p>{}</p>", escape(&feed.description));
+            }
+            let _ = write!(out, "<p>{}. Subscribe: ", count(feed.total));
+        }
+        Place::Archived { number, pages } => {
+            let _ = writeln!(
+                out,
+                "<h1><a href=\"{}\">{}</a>: older articles</h1>\n<p>Page {number} of {pages}, oldest first by page. Subscribe: ",
+                escape(&feed.current_page_url()),
+                escape(&feed.name)
+            );
+        }
     }
-    let _ = write!(out, "<p>{}. Subscribe: ", count(feed.total));
     feed_links(&mut out, feed);
     out.push_str("</p>\n</header>\n<main>\n");
     let mut tail = String::new();
     if feed.entries.is_empty() {
-        out.push_str("<p>No articles yet.</p>\n");
-    } else {
-        more(&mut tail, feed);
+        out.push_str(match feed.place {
+            Place::Current { .. } => "<p>No articles yet.</p>\n",
+            Place::Archived { .. } => "<p>No articles on this page yet.</p>\n",
+        });
     }
+    history_links(&mut tail, feed);
     tail.push_str("</main>\n");
     close(&mut tail);
     Frame {
         head: out,
         separator: "",
         tail,
+    }
+}
+
+/// After the entries: the way to older articles and, on a history page,
+/// back to newer ones, so that every article is a few links from home.
+/// People are not sent to the empty page that follows a full newest page
+/// (see [`crate::archive`]): it exists for feed readers' links.
+fn history_links<A>(out: &mut String, feed: &FeedView<'_, A>) {
+    let paging = Paging::new(feed.total, feed.site.max_entries);
+    let pages = paging.pages();
+    let newest = if paging.page(pages).is_some_and(|page| page.is_empty()) {
+        pages - 1
+    } else {
+        pages
+    };
+    let mut links = Vec::new();
+    let (newer, older) = match feed.place {
+        Place::Current { .. } => (None, (newest > 0).then_some(newest)),
+        Place::Archived { number, .. } => (
+            Some(if number < newest {
+                feed.history_url(number + 1)
+            } else {
+                feed.current_page_url()
+            }),
+            (number > 1).then(|| number - 1),
+        ),
+    };
+    if let Some(newer) = newer {
+        links.push(format!(
+            "<a href=\"{}\" rel=\"next\">Newer articles</a>",
+            escape(&newer)
+        ));
+    }
+    if let Some(older) = older {
+        links.push(format!(
+            "<a href=\"{}\" rel=\"prev\">Older articles</a>",
+            escape(&feed.history_url(older))
+        ));
+    }
+    if !links.is_empty() {
+        let _ = writeln!(out, "<nav class=\"history\"><p>{}</p></nav>", links.join(" · "));
     }
 }
 
@@ -199,19 +264,6 @@ fn feed_links<A>(out: &mut String, feed: &FeedView<'_, A>) {
             escape(&feed.feed_url(format)),
             format.media_type(),
             format.label()
-        );
-    }
-}
-
-/// After the entries of `feed`: how many of its articles they are, when
-/// not all.
-fn more<A>(out: &mut String, feed: &FeedView<'_, A>) {
-    if feed.total > feed.entries.len() {
-        let _ = writeln!(
-            out,
-            "<p>The latest {} of {} articles are shown here and in the feeds.</p>",
-            feed.entries.len(),
-            feed.total
         );
     }
 }

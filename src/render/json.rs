@@ -12,6 +12,11 @@
 //! - `url`, `image`, `summary` and `tags` are left out when empty rather
 //!   than written as `null` or `[]`; `items` is always present.
 //! - Pretty-printed (two spaces) with a trailing newline, like the XML.
+//! - History: JSON Feed has no archive markup, only `next_url` ("the next
+//!   n items"). The subscription document's `next_url` is the newest
+//!   archive page, and each page's the page before it, so following
+//!   `next_url` visits every entry once, newest to oldest. `feed_url` stays
+//!   the subscription document's on every page: it identifies the feed.
 
 use serde::Serialize;
 
@@ -30,6 +35,10 @@ struct Document<'a> {
     description: &'a str,
     language: &'a str,
     authors: Vec<Author<'a>>,
+    /// The next older document of the feed's history (the subscription
+    /// document: its newest archive page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     hubs: Vec<Hub>,
     items: Vec<Item<'a>>,
@@ -107,6 +116,10 @@ fn document<'a, A>(feed: &'a FeedView<'_, A>) -> Document<'a> {
         description: &feed.description,
         language: &site.language,
         authors: vec![Author { name: &site.author }],
+        next_url: feed
+            .place
+            .older()
+            .map(|number| feed.archive_url(number, Format::Json)),
         hubs: site
             .hub
             .iter()

@@ -49,6 +49,39 @@ pub struct FeedView<'a, A = Article> {
     /// `lastBuildDate`. For an empty feed, the newest date of the whole site
     /// (or the Unix epoch when there is no article at all), never the clock.
     pub updated: DateTime<FixedOffset>,
+    /// Which document of the feed's history this view is.
+    pub place: Place,
+}
+
+/// Where a feed document stands in its feed's history (RFC 5005 §4, see
+/// [`crate::archive`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// The subscription document, with the newest entries; `pages` archive
+    /// documents hold the older ones (none when 0).
+    Current { pages: usize },
+    /// Archive document `number` (1 is the oldest) of `pages`.
+    Archived { number: usize, pages: usize },
+}
+
+impl Place {
+    /// The archive page the document links to as `prev-archive` (the
+    /// subscription document: the newest page; a page: the one before it).
+    pub fn older(self) -> Option<usize> {
+        match self {
+            Place::Current { pages } => (pages > 0).then_some(pages),
+            Place::Archived { number, .. } => (number > 1).then(|| number - 1),
+        }
+    }
+
+    /// The archive page the document links to as `next-archive`; `None`
+    /// for the newest page and the subscription document.
+    pub fn newer(self) -> Option<usize> {
+        match self {
+            Place::Current { .. } => None,
+            Place::Archived { number, pages } => (number < pages).then(|| number + 1),
+        }
+    }
 }
 
 impl<A> FeedView<'_, A> {
@@ -57,9 +90,43 @@ impl<A> FeedView<'_, A> {
         layout::absolute(&self.site.base_url, &layout::feed_path(self.slug, format))
     }
 
+    /// Absolute URL of this document in `format`: the subscription
+    /// document's, or the archive page's.
+    pub fn self_url(&self, format: Format) -> String {
+        match self.place {
+            Place::Current { .. } => self.feed_url(format),
+            Place::Archived { number, .. } => self.archive_url(number, format),
+        }
+    }
+
+    /// Absolute URL of archive page `number` of this feed in `format`.
+    pub fn archive_url(&self, number: usize, format: Format) -> String {
+        layout::absolute(
+            &self.site.base_url,
+            &layout::archive_feed_path(self.slug, number, format),
+        )
+    }
+
+    /// Absolute URL of the HTML page of archive page `number`.
+    pub fn history_url(&self, number: usize) -> String {
+        layout::absolute(
+            &self.site.base_url,
+            &layout::history_page_path(self.slug, number),
+        )
+    }
+
     /// Absolute URL of the HTML page of this feed (its `rel="alternate"`):
-    /// the home page for `all`, the topic page otherwise.
+    /// the home page for `all`, the topic page otherwise, and the history
+    /// page of an archive page.
     pub fn page_url(&self) -> String {
+        match self.place {
+            Place::Archived { number, .. } => self.history_url(number),
+            Place::Current { .. } => self.current_page_url(),
+        }
+    }
+
+    /// Absolute URL of the HTML page of the subscription document.
+    pub fn current_page_url(&self) -> String {
         if self.slug == crate::config::ALL_SLUG {
             layout::absolute(&self.site.base_url, layout::HOME_PATH)
         } else {
@@ -78,6 +145,10 @@ pub struct Entry<'a, A = Article> {
     /// The configured topics the article is in (not `all`), in config order.
     pub categories: Vec<Category<'a>>,
 }
+
+/// RFC 5005's namespace, declared by archive documents in RSS and Atom.
+const HISTORY_NAMESPACE: &str = "http://purl.org/syndication/history/1.0";
+const HISTORY_PREFIX: &str = "fh";
 
 /// A topic as an entry's category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,6 +18,9 @@
 //!   `{base_url}topics/`, the same scheme as the Atom categories.
 //! - The `atom`, `content` and `dc` namespaces are always declared, so the
 //!   document shape does not depend on which entries it holds.
+//! - History (RFC 5005 §4) in the markup the RFC gives for RSS: the `fh`
+//!   namespace and `<fh:archive/>` on archive pages, and `atom:link`s
+//!   `prev-archive`, `next-archive` and `current`, as in Atom.
 //! - `title` (the channel's and every item's) and `dc:creator` are plain
 //!   text, encoded once, with `&`, `<` and `>` written as the hexadecimal
 //!   references `&#x26;`, `&#x3C;` and `&#x3E;`. RSS never said whether a
@@ -40,7 +43,7 @@ use rss::extension::atom::{AtomExtensionBuilder, Link};
 use rss::extension::dublincore::DublinCoreExtensionBuilder;
 use rss::{CategoryBuilder, Channel, ChannelBuilder, GuidBuilder, Item, ItemBuilder};
 
-use super::{cut_entry, Entry, FeedView, Frame};
+use super::{cut_entry, Entry, FeedView, Frame, Place, HISTORY_NAMESPACE, HISTORY_PREFIX};
 use crate::config::Site;
 use crate::layout::Format;
 use crate::xml::escape;
@@ -64,12 +67,25 @@ pub(super) fn frame<A>(feed: &FeedView<'_, A>) -> Frame {
 
 /// The channel of `feed` without items.
 fn channel<A>(feed: &FeedView<'_, A>) -> Channel {
-    let mut links = vec![Link {
-        href: feed.feed_url(Format::Rss),
-        rel: "self".into(),
+    let rss_link = |rel: &str, href: String| Link {
+        href,
+        rel: rel.into(),
         mime_type: Some(Format::Rss.media_type().into()),
         ..Link::default()
-    }];
+    };
+    let mut links = vec![rss_link("self", feed.self_url(Format::Rss))];
+    let archived = matches!(feed.place, Place::Archived { .. });
+    if archived {
+        links.push(rss_link("current", feed.feed_url(Format::Rss)));
+    }
+    for (rel, number) in [
+        ("prev-archive", feed.place.older()),
+        ("next-archive", feed.place.newer()),
+    ] {
+        if let Some(number) = number {
+            links.push(rss_link(rel, feed.archive_url(number, Format::Rss)));
+        }
+    }
     if let Some(hub) = &feed.site.hub {
         links.push(Link {
             href: hub.to_string(),
@@ -77,8 +93,21 @@ fn channel<A>(feed: &FeedView<'_, A>) -> Channel {
             ..Link::default()
         });
     }
+    let mut namespaces = namespaces();
+    let mut extensions = rss::extension::ExtensionMap::default();
+    if archived {
+        namespaces.insert(HISTORY_PREFIX.into(), HISTORY_NAMESPACE.into());
+        let marker = rss::extension::Extension {
+            name: format!("{HISTORY_PREFIX}:archive"),
+            ..Default::default()
+        };
+        extensions.insert(
+            HISTORY_PREFIX.into(),
+            [("archive".to_string(), vec![marker])].into(),
+        );
+    }
     ChannelBuilder::default()
-        .namespaces(namespaces())
+        .namespaces(namespaces)
         .title(feed.title.clone())
         .link(feed.page_url())
         .description(feed.description.clone())
@@ -86,6 +115,7 @@ fn channel<A>(feed: &FeedView<'_, A>) -> Channel {
         .last_build_date(Some(rfc822(feed.updated)))
         .generator(Some("tidings".to_string()))
         .atom_ext(Some(AtomExtensionBuilder::default().links(links).build()))
+        .extensions(extensions)
         .build()
 }
 

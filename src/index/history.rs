@@ -1,0 +1,89 @@
+//! Every feed's whole history, as a snapshot that requests can read while
+//! the index goes on changing.
+//!
+//! The subscription documents show the newest entries; archive documents
+//! and history pages ([`crate::archive`]) show every older one, and at
+//! 100,000 articles those are too many documents to render at every
+//! reload or hold in memory. So the server renders one when it is asked
+//! for, from a [`History`] taken with the catalog it belongs to: the
+//! rankings are persistent sets, so taking one costs a pointer copy per
+//! feed, and it stays exactly the generation it was taken with.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use imbl::OrdSet;
+
+use super::bodies::read_article;
+pub use super::ranking::Ranked;
+use super::SeedIndex;
+use crate::config::Config;
+use crate::ingest::{self, SeedParser};
+use crate::model::Article;
+
+/// Every feed's published articles in feed order: `all` first, then the
+/// configured topics.
+#[derive(Debug, Clone)]
+pub struct History {
+    feeds: Vec<OrdSet<Ranked>>,
+}
+
+impl History {
+    pub(super) fn new(feeds: Vec<OrdSet<Ranked>>) -> Self {
+        Self { feeds }
+    }
+
+    /// Articles in feed `feed`.
+    pub fn total(&self, feed: usize) -> usize {
+        self.feeds.get(feed).map_or(0, OrdSet::len)
+    }
+
+    /// The articles at `positions` of feed `feed`, newest first. Walks
+    /// from whichever end of the feed is nearer.
+    pub fn entries(&self, feed: usize, positions: Range<usize>) -> Vec<Ranked> {
+        let Some(ranked) = self.feeds.get(feed) else {
+            return Vec::new();
+        };
+        let end = positions.end.min(ranked.len());
+        let start = positions.start.min(end);
+        if start <= ranked.len() - end {
+            ranked.iter().skip(start).take(end - start).cloned().collect()
+        } else {
+            let mut entries: Vec<Ranked> = ranked
+                .iter()
+                .rev()
+                .skip(ranked.len() - end)
+                .take(end - start)
+                .cloned()
+                .collect();
+            entries.reverse();
+            entries
+        }
+    }
+
+    /// Every article of feed `feed`, newest first.
+    pub fn all(&self, feed: usize) -> impl Iterator<Item = &Ranked> {
+        self.feeds.get(feed).into_iter().flatten()
+    }
+}
+
+impl SeedIndex {
+    /// The history of every feed of `config` as the index holds it now.
+    pub fn history(&self, config: &Config) -> History {
+        self.ranking.history(config.topics.len() + 1)
+    }
+}
+
+/// The whole article of `ranked`, read from its seed file under
+/// `seeds_dir`; `None` when the file no longer gives an article.
+pub fn read_ranked(
+    config: &Config,
+    seeds_dir: &Path,
+    parser: &SeedParser<'_>,
+    ranked: &Ranked,
+) -> Option<Arc<Article>> {
+    let relative = ranked.head.source.as_str();
+    let display = ingest::display_path(seeds_dir, relative);
+    read_article(config, seeds_dir, parser, &display, relative).map(Arc::new)
+}

@@ -1,0 +1,358 @@
+//! The documents of every feed's history: archive documents (RFC 5005)
+//! and history pages, one per archive page of `all` and of every topic.
+//!
+//! At 100,000 articles they are tens of thousands of documents and
+//! gigabytes of text, each rarely asked for, so the server does not render
+//! them at every reload. It renders one when it is first asked for, from
+//! the [`History`] of the catalog generation that asks, and keeps it in a
+//! cache bounded in bytes ([`ArchiveShelf`]). The static build writes every
+//! one of them with the same [`Page`], so the bytes are the same.
+//!
+//! A cached document is reused while the page is made of the very same
+//! records (the same head and topics, compared by pointer: an edited seed
+//! is parsed into a new head) and the same config, so a closed page keeps
+//! its bytes and validators across reloads, and an edit re-renders only
+//! the pages that hold the article.
+
+use std::any::Any;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use chrono::{DateTime, FixedOffset, Utc};
+
+use crate::archive::Paging;
+use crate::catalog::{Compression, Document, Shelf, Shelved};
+use crate::config::{Config, ALL_SLUG};
+use crate::cores;
+use crate::index::{read_ranked, History, Ranked};
+use crate::ingest::SeedParser;
+use crate::layout::{self, ArchivePath};
+use crate::model::Article;
+use crate::render::{Entry, Listing, Place, SiteView};
+use crate::select;
+
+/// Bytes (every variant counted) of documents kept once made.
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// One archive page of one feed, with its articles read.
+#[derive(Debug)]
+pub struct Page {
+    feed: usize,
+    number: usize,
+    paging: Paging,
+    /// Its records, newest first.
+    ranked: Vec<Ranked>,
+    /// Their articles, where the seed still gives one.
+    articles: Vec<Option<Arc<Article>>>,
+    /// The newest `updated` of its entries (of the page before it, for the
+    /// empty newest page).
+    updated: DateTime<FixedOffset>,
+}
+
+impl Page {
+    /// The records of page `number` of feed `feed` and its date, without
+    /// reading any article; `None` when there is no such page.
+    fn locate(
+        config: &Config,
+        history: &History,
+        feed: usize,
+        number: usize,
+    ) -> Option<(Paging, Vec<Ranked>, DateTime<FixedOffset>)> {
+        let paging = Paging::new(history.total(feed), config.site.max_entries);
+        let ranked = history.entries(feed, paging.page(number)?);
+        let newest = |ranked: &[Ranked]| ranked.iter().map(|r| r.head.updated).max();
+        let updated = newest(&ranked)
+            .or_else(|| {
+                let before = paging.page(number - 1)?;
+                newest(&history.entries(feed, before))
+            })
+            .unwrap_or(DateTime::UNIX_EPOCH.fixed_offset());
+        Some((paging, ranked, updated))
+    }
+
+    /// Page `number` of feed `feed`, its articles read from the seeds.
+    pub fn read(
+        config: &Config,
+        seeds_dir: &std::path::Path,
+        parser: &SeedParser<'_>,
+        history: &History,
+        feed: usize,
+        number: usize,
+    ) -> Option<Page> {
+        let (paging, ranked, updated) = Self::locate(config, history, feed, number)?;
+        let articles = ranked
+            .iter()
+            .map(|r| read_ranked(config, seeds_dir, parser, r))
+            .collect();
+        Some(Page {
+            feed,
+            number,
+            paging,
+            ranked,
+            articles,
+            updated,
+        })
+    }
+
+    /// The text of its document of kind `listing`.
+    pub fn render(&self, config: &Config, listing: Listing) -> String {
+        let entries = self
+            .ranked
+            .iter()
+            .zip(&self.articles)
+            .enumerate()
+            .filter_map(|(position, (ranked, article))| {
+                Some(Entry {
+                    article: &**article.as_ref()?,
+                    position,
+                    categories: select::categories(config, &ranked.topics),
+                })
+            })
+            .collect();
+        let place = Place::Archived {
+            number: self.number,
+            pages: self.paging.pages(),
+        };
+        let view = select::feed_view(
+            config,
+            self.feed,
+            entries,
+            self.paging.total,
+            self.updated,
+            place,
+        );
+        let site = SiteView {
+            site: &config.site,
+            feeds: Vec::new(),
+        };
+        listing.render(&site, &view)
+    }
+
+    /// Whether the page is full: its entries change only when one of its
+    /// own articles does.
+    pub fn is_closed(&self) -> bool {
+        self.paging.is_closed(self.number)
+    }
+
+    /// The date of its documents.
+    pub fn updated(&self) -> DateTime<Utc> {
+        self.updated.to_utc()
+    }
+}
+
+/// The `Cache-Control` of a closed page's documents: they never change
+/// unless one of their old articles is edited.
+fn lasting_cache_control(config: &Config) -> String {
+    format!(
+        "public, max-age={}, stale-if-error={}",
+        config.http.archive_max_age, config.http.stale_if_error
+    )
+}
+
+/// The server's archive documents and history pages of one catalog
+/// generation, rendered when asked for.
+#[derive(Debug)]
+pub struct ArchiveShelf {
+    config: Arc<Config>,
+    seeds_dir: PathBuf,
+    history: History,
+    /// The moment the catalog is served from: no document is dated later.
+    now: DateTime<Utc>,
+    /// Shared by every generation, so a page that did not change is not
+    /// made again after a reload.
+    cache: Arc<Cache>,
+}
+
+impl ArchiveShelf {
+    /// The shelf of a catalog made of `history`, taking over the cache of
+    /// the `previous` generation's shelf, if any.
+    pub fn new(
+        config: &Config,
+        seeds_dir: PathBuf,
+        history: History,
+        now: DateTime<Utc>,
+        previous: Option<&dyn Shelf>,
+    ) -> Self {
+        let cache = previous
+            .and_then(|shelf| shelf.as_any().downcast_ref::<ArchiveShelf>())
+            .map_or_else(Arc::default, |shelf| Arc::clone(&shelf.cache));
+        Self {
+            config: Arc::new(config.clone()),
+            seeds_dir,
+            history,
+            now,
+            cache,
+        }
+    }
+
+    fn feed_index(&self, slug: &str) -> Option<usize> {
+        if slug == ALL_SLUG {
+            return Some(0);
+        }
+        let topic = self.config.topics.iter().position(|t| t.slug == slug)?;
+        Some(topic + 1)
+    }
+}
+
+impl Shelf for ArchiveShelf {
+    fn find(&self, path: &str) -> Option<Shelved> {
+        let wanted = ArchivePath::parse(path)?;
+        let feed = self.feed_index(wanted.slug)?;
+        let (paging, ranked, updated) =
+            Page::locate(&self.config, &self.history, feed, wanted.number)?;
+        let listing = wanted.format.map_or(Listing::TopicPage, Listing::Feed);
+        let made_of = MadeOf {
+            config: Arc::clone(&self.config),
+            ranked,
+            pages: paging.pages(),
+            updated,
+        };
+        if let Some(shelved) = self.cache.get(path, &made_of) {
+            return Some(shelved);
+        }
+        let _turn = self.cache.turn();
+        let parser = SeedParser::new(&self.config);
+        let page = Page {
+            feed,
+            number: wanted.number,
+            paging,
+            articles: made_of
+                .ranked
+                .iter()
+                .map(|r| read_ranked(&self.config, &self.seeds_dir, &parser, r))
+                .collect(),
+            ranked: made_of.ranked.clone(),
+            updated,
+        };
+        let text = page.render(&self.config, listing);
+        let (content_type, cross_origin) = match listing {
+            Listing::Feed(format) => (format.content_type(), true),
+            Listing::TopicPage | Listing::Home => (layout::HTML_CONTENT_TYPE, false),
+        };
+        let document = Document::build(
+            content_type,
+            cross_origin,
+            text.into(),
+            page.updated().min(self.now),
+            Compression::On,
+        );
+        let shelved = Shelved {
+            document: Arc::new(document),
+            cache_control: page
+                .is_closed()
+                .then(|| lasting_cache_control(&self.config)),
+        };
+        self.cache.put(path, made_of, shelved.clone());
+        Some(shelved)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// What a cached document was made of.
+#[derive(Debug)]
+struct MadeOf {
+    config: Arc<Config>,
+    ranked: Vec<Ranked>,
+    pages: usize,
+    updated: DateTime<FixedOffset>,
+}
+
+impl MadeOf {
+    /// Made of the same records (the cache holds them, so a pointer cannot
+    /// be reused by another record while this compares) under the same
+    /// config.
+    fn same(&self, other: &MadeOf) -> bool {
+        self.pages == other.pages
+            && self.updated == other.updated
+            && self.ranked.len() == other.ranked.len()
+            && self.ranked.iter().zip(&other.ranked).all(|(a, b)| {
+                Arc::ptr_eq(&a.head, &b.head) && Arc::ptr_eq(&a.topics, &b.topics)
+            })
+            && (Arc::ptr_eq(&self.config, &other.config) || self.config == other.config)
+    }
+}
+
+/// Documents made, least recently used first out, within [`CACHE_BYTES`];
+/// and the turns to make one, as many at once as there are cores, so
+/// requests for many pages cannot take every core for rendering.
+#[derive(Debug, Default)]
+pub struct Cache {
+    kept: Mutex<Kept>,
+    rendering: Mutex<usize>,
+    turn_free: Condvar,
+}
+
+#[derive(Debug)]
+struct Kept {
+    documents: lru::LruCache<String, (MadeOf, Shelved)>,
+    bytes: usize,
+}
+
+impl Default for Kept {
+    fn default() -> Self {
+        Self {
+            documents: lru::LruCache::unbounded(),
+            bytes: 0,
+        }
+    }
+}
+
+/// A turn to render; the next waiting request gets it when this drops.
+struct Turn<'c>(&'c Cache);
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        *lock(&self.0.rendering) -= 1;
+        self.0.turn_free.notify_one();
+    }
+}
+
+fn size(shelved: &Shelved) -> usize {
+    let document = &shelved.document;
+    document.identity.len()
+        + document.gzip.as_ref().map_or(0, |b| b.len())
+        + document.brotli.as_ref().map_or(0, |b| b.len())
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Cache {
+    fn get(&self, path: &str, made_of: &MadeOf) -> Option<Shelved> {
+        let mut kept = lock(&self.kept);
+        match kept.documents.get(path) {
+            Some((was, shelved)) if was.same(made_of) => Some(shelved.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(&self, path: &str, made_of: MadeOf, shelved: Shelved) {
+        let mut kept = lock(&self.kept);
+        kept.bytes += size(&shelved);
+        if let Some((_, before)) = kept.documents.put(path.to_string(), (made_of, shelved)) {
+            kept.bytes -= size(&before);
+        }
+        while kept.bytes > CACHE_BYTES {
+            let Some((_, (_, dropped))) = kept.documents.pop_lru() else {
+                break;
+            };
+            kept.bytes -= size(&dropped);
+        }
+    }
+
+    fn turn(&self) -> Turn<'_> {
+        let mut rendering = lock(&self.rendering);
+        while *rendering >= cores::cores() {
+            rendering = self
+                .turn_free
+                .wait(rendering)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        *rendering += 1;
+        Turn(self)
+    }
+}
