@@ -255,8 +255,13 @@ fn write_site(
             for document in documents.iter() {
                 if let Content::Archive { listing, .. } = document.content {
                     let text = page.render(config, listing);
-                    files +=
-                        write::write_document(out, &document.path, &text, compression, document.updated)?;
+                    files += write::write_document(
+                        out,
+                        &document.path,
+                        &text,
+                        compression,
+                        document.updated,
+                    )?;
                 }
             }
             Ok(files)

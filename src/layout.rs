@@ -178,7 +178,10 @@ mod tests {
         for format in Format::ALL {
             let path = archive_feed_path("ukraine", 12, format);
             let parsed = ArchivePath::parse(&path).unwrap();
-            assert_eq!((parsed.slug, parsed.number, parsed.format), ("ukraine", 12, Some(format)));
+            assert_eq!(
+                (parsed.slug, parsed.number, parsed.format),
+                ("ukraine", 12, Some(format))
+            );
         }
         for slug in ["all", "ukraine"] {
             let path = history_page_path(slug, 3);

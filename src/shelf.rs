@@ -268,9 +268,11 @@ impl MadeOf {
         self.pages == other.pages
             && self.updated == other.updated
             && self.ranked.len() == other.ranked.len()
-            && self.ranked.iter().zip(&other.ranked).all(|(a, b)| {
-                Arc::ptr_eq(&a.head, &b.head) && Arc::ptr_eq(&a.topics, &b.topics)
-            })
+            && self
+                .ranked
+                .iter()
+                .zip(&other.ranked)
+                .all(|(a, b)| Arc::ptr_eq(&a.head, &b.head) && Arc::ptr_eq(&a.topics, &b.topics))
             && (Arc::ptr_eq(&self.config, &other.config) || self.config == other.config)
     }
 }
@@ -318,7 +320,9 @@ fn size(shelved: &Shelved) -> usize {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Cache {

@@ -48,7 +48,12 @@ impl History {
         let end = positions.end.min(ranked.len());
         let start = positions.start.min(end);
         if start <= ranked.len() - end {
-            ranked.iter().skip(start).take(end - start).cloned().collect()
+            ranked
+                .iter()
+                .skip(start)
+                .take(end - start)
+                .cloned()
+                .collect()
         } else {
             let mut entries: Vec<Ranked> = ranked
                 .iter()

@@ -200,7 +200,11 @@ fn history_links<A>(out: &mut String, feed: &FeedView<'_, A>) {
         ));
     }
     if !links.is_empty() {
-        let _ = writeln!(out, "<nav class=\"history\"><p>{}</p></nav>", links.join(" · "));
+        let _ = writeln!(
+            out,
+            "<nav class=\"history\"><p>{}</p></nav>",
+            links.join(" · ")
+        );
     }
 }
 
