@@ -27,7 +27,7 @@ use crate::error::Result;
 use crate::index::SeedIndex;
 use crate::ingest::{self, SeedParser};
 use crate::model::ArticleHead;
-use crate::plan::{self, Content, Planned};
+use crate::plan::{self, ArchivePage, Content, Planned};
 use crate::render::{self, Entry, EntryTexts, Frame, Listing};
 use crate::select;
 use crate::shelf::Page;
@@ -145,7 +145,6 @@ fn write_site(
                     buffered = spill(&mut open, buffered)?;
                 }
             }
-            Content::Archive { .. } => unreachable!("plan() holds no archive page"),
             Content::Opml => {
                 files += write::write_document(
                     out,
@@ -242,27 +241,24 @@ fn write_site(
     // pages on every core, a batch at a time.
     let history = index.history(config);
     let archived = plan::archives(config, &history);
-    let pages: Vec<&[Planned]> = archived.chunks(plan::ARCHIVE_LISTINGS.len()).collect();
+    let pages: Vec<&[Planned<ArchivePage>]> =
+        archived.chunks(plan::ARCHIVE_LISTINGS.len()).collect();
     for batch in pages.chunks(ARCHIVE_BATCH) {
         let written = cores::as_free(batch, |documents| -> Result<usize> {
-            let Content::Archive { feed, number, .. } = documents[0].content else {
-                unreachable!("archives() plans archive documents only");
-            };
+            let ArchivePage { feed, number, .. } = documents[0].content;
             let Some(page) = Page::read(config, seeds_dir, &parser, &history, feed, number) else {
                 return Ok(0);
             };
             let mut files = 0;
             for document in documents.iter() {
-                if let Content::Archive { listing, .. } = document.content {
-                    let text = page.render(config, listing);
-                    files += write::write_document(
-                        out,
-                        &document.path,
-                        &text,
-                        compression,
-                        document.updated,
-                    )?;
-                }
+                let text = page.render(config, document.content.listing);
+                files += write::write_document(
+                    out,
+                    &document.path,
+                    &text,
+                    compression,
+                    document.updated,
+                )?;
             }
             Ok(files)
         });
@@ -270,11 +266,15 @@ fn write_site(
             files += written?;
         }
     }
-    let planned: Vec<Planned> = planned.into_iter().chain(archived).collect();
+    let described: Vec<Planned<()>> = planned
+        .iter()
+        .map(Planned::described)
+        .chain(archived.iter().map(Planned::described))
+        .collect();
 
     write::write_headers(
         out,
-        &planned,
+        &described,
         &config.http.cache_control(),
         Some(site.feeds[0].updated.to_utc()),
     )?;
@@ -282,7 +282,7 @@ fn write_site(
     ingest::sort_diagnostics(&mut diagnostics);
     Ok(Built {
         articles: selection.feeds[0].total,
-        documents: planned.len(),
+        documents: described.len(),
         files: files + 1,
         diagnostics,
     })

@@ -15,9 +15,11 @@ use crate::index::History;
 use crate::layout::{self, Format};
 use crate::render::{FeedView, Listing, SiteView};
 
-/// One document of the site.
+/// One document of the site, made of `C`: a [`Content`] of the documents
+/// every outlet holds, or an [`ArchivePage`] of the history that the static
+/// build writes and the server makes when asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Planned {
+pub struct Planned<C = Content> {
     /// Its path in the URL layout (`/feeds/ukraine.atom`).
     pub path: String,
     pub content_type: &'static str,
@@ -26,7 +28,21 @@ pub struct Planned {
     pub cross_origin: bool,
     /// When its content last changed, by the dates in it (never the clock).
     pub updated: DateTime<Utc>,
-    pub content: Content,
+    pub content: C,
+}
+
+impl<C> Planned<C> {
+    /// The same document, without what it is made of: what a rule of the
+    /// `_headers` file needs.
+    pub fn described(&self) -> Planned<()> {
+        Planned {
+            path: self.path.clone(),
+            content_type: self.content_type,
+            cross_origin: self.cross_origin,
+            updated: self.updated,
+            content: (),
+        }
+    }
 }
 
 /// What a planned document is made of.
@@ -36,14 +52,16 @@ pub enum Content {
     Listing { listing: Listing, feed: usize },
     /// The OPML list of every feed.
     Opml,
-    /// A document of archive page `number` of feed `feed` (RFC 5005; see
-    /// [`crate::archive`]): a feed format, or its history page
-    /// ([`Listing::TopicPage`]).
-    Archive {
-        listing: Listing,
-        feed: usize,
-        number: usize,
-    },
+}
+
+/// A document of archive page `number` of feed `feed` (RFC 5005; see
+/// [`crate::archive`]): a feed format, or its history page
+/// ([`Listing::TopicPage`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArchivePage {
+    pub listing: Listing,
+    pub feed: usize,
+    pub number: usize,
 }
 
 /// Every document of `site`: for each feed (`all` first) its three formats
@@ -91,7 +109,7 @@ pub fn plan<A>(site: &SiteView<'_, A>) -> Vec<Planned> {
 /// with `history` as the index holds it: what the static build writes
 /// beside [`plan`]. (The server makes each one when asked for: see
 /// [`crate::shelf`].)
-pub fn archives(config: &Config, history: &History) -> Vec<Planned> {
+pub fn archives(config: &Config, history: &History) -> Vec<Planned<ArchivePage>> {
     let mut documents = Vec::new();
     for feed in 0..=config.topics.len() {
         let paging = Paging::new(history.total(feed), config.site.max_entries);
@@ -125,7 +143,7 @@ pub fn archives(config: &Config, history: &History) -> Vec<Planned> {
                     content_type,
                     cross_origin: matches!(listing, Listing::Feed(_)),
                     updated,
-                    content: Content::Archive {
+                    content: ArchivePage {
                         listing,
                         feed,
                         number,

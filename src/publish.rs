@@ -128,7 +128,6 @@ fn render(
             listing.frame(site, feed).assemble(entries)
         }
         Content::Opml => render::opml::render_opml(site),
-        Content::Archive { .. } => unreachable!("plan() holds no archive page: see the shelf"),
     }
 }
 

@@ -377,9 +377,9 @@ fn new_folder(parent: &Path, out: &Path, role: &str) -> Result<PathBuf> {
 
 /// Writes the `_headers` file for the planned `documents`, dated like the newest document
 /// so that its time too depends on the content alone.
-pub fn write_headers(
+pub fn write_headers<C>(
     out: &Path,
-    documents: &[Planned],
+    documents: &[Planned<C>],
     cache_control: &str,
     newest: Option<DateTime<Utc>>,
 ) -> Result<()> {
@@ -396,8 +396,8 @@ pub fn write_headers(
 
 /// The `_headers` rules: content type, caching and the headers the server
 /// sends, per path of the layout, in path order.
-pub fn headers_file(documents: &[Planned], cache_control: &str) -> String {
-    let mut rules: Vec<&Planned> = documents.iter().collect();
+pub fn headers_file<C>(documents: &[Planned<C>], cache_control: &str) -> String {
+    let mut rules: Vec<&Planned<C>> = documents.iter().collect();
     rules.sort_by(|a, b| a.path.cmp(&b.path));
     let mut out = String::new();
     for rule in rules {
