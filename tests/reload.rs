@@ -1337,7 +1337,10 @@ async fn a_scheduled_seed_goes_live_at_its_date_without_a_file_event() {
     })
     .await;
     let now = health(&client, &server).await;
-    assert_eq!(now["articles"].as_u64(), Some(base["articles"].as_u64().unwrap() + 1));
+    assert_eq!(
+        now["articles"].as_u64(),
+        Some(base["articles"].as_u64().unwrap() + 1)
+    );
     // One swap for the release, none for a file.
     assert_eq!(
         now["generation"].as_u64(),

@@ -103,7 +103,10 @@ impl SeedIndex {
     pub fn as_of(mut self, now: DateTime<Utc>) -> Self {
         // Moving `now` back would put published articles back on the
         // schedule; only an empty index may choose its time.
-        assert!(self.records.is_empty(), "the time of an index is set before it is filled");
+        assert!(
+            self.records.is_empty(),
+            "the time of an index is set before it is filled"
+        );
         self.ranking = Ranking::new(now.fixed_offset());
         self
     }
@@ -680,7 +683,11 @@ mod tests {
     /// Each feed as the view shows it (entry paths, total, date), the
     /// diagnostics and when the next scheduled article is due: the running
     /// selection against a plain pass over every published article.
-    type Outcome = (Vec<(Vec<String>, usize, String)>, Vec<String>, Option<String>);
+    type Outcome = (
+        Vec<(Vec<String>, usize, String)>,
+        Vec<String>,
+        Option<String>,
+    );
 
     fn running(index: &SeedIndex, config: &Config) -> Outcome {
         let (shown, selection) = index.selection(config);
@@ -846,7 +853,9 @@ mod tests {
             ("b.txt", &seed("Beta", "b")),
         ]);
         let config = config("Kyiv");
-        let start = DateTime::parse_from_rfc3339("2024-06-04T00:00:00Z").unwrap().to_utc();
+        let start = DateTime::parse_from_rfc3339("2024-06-04T00:00:00Z")
+            .unwrap()
+            .to_utc();
         let mut index = SeedIndex::new(seeds.clone()).as_of(start);
         index.rescan(&config).unwrap();
         let shown = |index: &SeedIndex| -> Vec<String> {
@@ -856,7 +865,10 @@ mod tests {
         assert_eq!(shown(&index), ["b.txt"]);
         let due = DateTime::parse_from_rfc3339("2024-06-05T06:00:00Z").unwrap();
         assert_eq!(index.next_due(), Some(due));
-        let waiting: Vec<&str> = index.scheduled().map(|a| a.head().source.as_str()).collect();
+        let waiting: Vec<&str> = index
+            .scheduled()
+            .map(|a| a.head().source.as_str())
+            .collect();
         assert_eq!(waiting, ["0-soon.txt"]);
         assert_eq!(index.diagnostics().len(), 1, "{:?}", index.diagnostics());
 

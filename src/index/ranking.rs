@@ -77,7 +77,11 @@ impl Ranking {
         }
         self.now = now;
         let mut released = 0;
-        while self.scheduled.first().is_some_and(|s| s.0.head.published <= now) {
+        while self
+            .scheduled
+            .first()
+            .is_some_and(|s| s.0.head.published <= now)
+        {
             let Some(Scheduled(due)) = self.scheduled.pop_first() else {
                 break;
             };

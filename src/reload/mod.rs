@@ -304,7 +304,10 @@ fn now() -> String {
 
 /// How long to sleep from `now` until `due`: nothing when it is past, at
 /// most [`FAR`].
-fn until(due: chrono::DateTime<chrono::FixedOffset>, now: chrono::DateTime<chrono::Utc>) -> Duration {
+fn until(
+    due: chrono::DateTime<chrono::FixedOffset>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Duration {
     (due.to_utc() - now)
         .to_std()
         .map_or(Duration::ZERO, |left| left.min(FAR))
@@ -320,7 +323,10 @@ mod tests {
     fn the_sleep_until_an_article_is_due_is_sound_for_any_date() {
         let now: DateTime<Utc> = "2024-06-01T00:00:00Z".parse().unwrap();
         let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap();
-        assert_eq!(until(at("2024-06-01T00:00:03Z"), now), Duration::from_secs(3));
+        assert_eq!(
+            until(at("2024-06-01T00:00:03Z"), now),
+            Duration::from_secs(3)
+        );
         assert_eq!(
             until(at("2024-06-01T03:00:00.250+03:00"), now),
             Duration::from_millis(250)
@@ -330,7 +336,10 @@ mod tests {
         let last = DateTime::<Utc>::MAX_UTC.fixed_offset();
         assert_eq!(until(last, now), FAR);
         assert_eq!(until(last, DateTime::<Utc>::MIN_UTC), FAR);
-        assert_eq!(until(now.fixed_offset(), now + TimeDelta::days(365)), Duration::ZERO);
+        assert_eq!(
+            until(now.fixed_offset(), now + TimeDelta::days(365)),
+            Duration::ZERO
+        );
         // A far date still makes an instant the monotonic clock can hold.
         let _ = Instant::now() + until(last, now);
     }
