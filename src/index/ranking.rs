@@ -11,7 +11,7 @@
 //!
 //! An article dated after the ranking's `now` is scheduled: it claims its
 //! id like any other, but waits by date outside every feed until
-//! [`Ranking::release`] moves `now` past it. Releasing takes the due ones
+//! `Ranking::release` moves `now` past it. Releasing takes the due ones
 //! off the front of that queue, so it costs what is due, not what waits.
 
 use std::borrow::Borrow;
