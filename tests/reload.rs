@@ -648,7 +648,7 @@ async fn brotli_follows_a_reload_for_the_same_content() {
     let written = Instant::now();
     save(
         &server.site.seeds().join("brotli.txt"),
-        &seed("Kyiv: brotli follows", "2030-01-01 08:00", "brotli"),
+        &seed("Kyiv: brotli follows", "2024-06-03 10:00", "brotli"),
     );
     let (digest, encoding) = eventually(&server, "the new article, asked as br", async || {
         let (digest, encoding, identity) = check_response(&client, &url, PREFERS_BROTLI).await;
