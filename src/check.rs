@@ -5,12 +5,21 @@
 //! same crates that wrote them, and JSON Feed must be JSON with the 1.1
 //! version string. A problem here is a bug in tidings, not in a seed, so it
 //! is reported by document path.
+//!
+//! It also lists the articles that are scheduled (dated after the check's
+//! `now`) with when they are due, so an editor can see that a future date
+//! was meant; being scheduled is not a problem.
 
 use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use crate::catalog::{Catalog, Compression};
 use crate::config::Config;
 use crate::error::Result;
+use crate::index::SeedIndex;
+use crate::ingest::{self, SeedParser};
 use crate::layout::{self, Format};
 use crate::publish;
 
@@ -21,6 +30,35 @@ pub struct Checked {
     pub catalog: Catalog,
     /// Documents that do not read back, one line each.
     pub invalid: Vec<String>,
+    /// Articles dated after the check's time, soonest first.
+    pub scheduled: Vec<Scheduled>,
+}
+
+/// An article that is published later, when its date comes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scheduled {
+    /// The seed file, as diagnostics name it (`seeds/…`).
+    pub path: String,
+    /// `None` when the file changed or went away while it was checked.
+    pub title: Option<String>,
+    /// When it is published, in the site's time zone.
+    pub due: DateTime<Tz>,
+}
+
+impl std::fmt::Display for Scheduled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: scheduled for {} ({})",
+            self.path,
+            self.due.format("%Y-%m-%d %H:%M:%S %:z"),
+            self.due.timezone().name()
+        )?;
+        match &self.title {
+            Some(title) => write!(f, ": {title}"),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Checked {
@@ -36,21 +74,49 @@ impl std::fmt::Display for Checked {
         let warnings = self.catalog.diagnostics.len() - rejected;
         write!(
             f,
-            "{} articles published, {rejected} file(s) rejected, {warnings} warning(s), {} document(s), {} invalid",
+            "{} articles published, {rejected} file(s) rejected, {warnings} warning(s), {} document(s), {} invalid, {} scheduled",
             self.catalog.articles,
             self.catalog.len(),
-            self.invalid.len()
+            self.invalid.len(),
+            self.scheduled.len()
         )
     }
 }
 
-/// Publishes `seeds_dir` the way `serve` does and reads every document back.
-pub fn check(config: &Config, seeds_dir: &Path) -> Result<Checked> {
+/// Publishes `seeds_dir` the way `serve` does at `now` and reads every
+/// document back.
+pub fn check(config: &Config, seeds_dir: &Path, now: DateTime<Utc>) -> Result<Checked> {
+    let mut index = SeedIndex::new(seeds_dir.to_path_buf()).as_of(now);
+    index.rescan(config)?;
     // Compressed variants are the same bytes by construction; checking
     // reads the identity documents only.
-    let catalog = publish::publish(config, seeds_dir, 1, Compression::Off)?;
+    let catalog = publish::catalog(config, &mut index, 1, None, Compression::Off, now);
     let invalid = validate(&catalog);
-    Ok(Checked { catalog, invalid })
+    let scheduled = scheduled(config, &index);
+    Ok(Checked {
+        catalog,
+        invalid,
+        scheduled,
+    })
+}
+
+/// The scheduled articles of `index`, soonest first, with their titles
+/// (read again where the index holds only their heads).
+fn scheduled(config: &Config, index: &SeedIndex) -> Vec<Scheduled> {
+    let parser = SeedParser::new(config);
+    index
+        .scheduled()
+        .map(|indexed| {
+            let head = indexed.head();
+            Scheduled {
+                path: ingest::display_path(index.seeds_dir(), &head.source),
+                title: index
+                    .read_whole(config, &parser, indexed)
+                    .map(|article| article.title.clone()),
+                due: head.published.with_timezone(&config.site.timezone),
+            }
+        })
+        .collect()
 }
 
 /// Problems found, one line each (`/feeds/x.atom: what is wrong`); empty

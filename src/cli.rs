@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
@@ -58,9 +59,20 @@ pub enum Command {
         /// themselves).
         #[arg(long, env = "TIDINGS_COMPRESSION", default_value = "on")]
         compression: CompressionArg,
+        /// Publish what is due at this time (RFC 3339, e.g.
+        /// 2024-06-01T09:00:00Z); later articles wait [default:
+        /// SOURCE_DATE_EPOCH (Unix seconds) when set, else the clock].
+        #[arg(long, env = "TIDINGS_NOW", value_parser = parse_now)]
+        now: Option<DateTime<Utc>>,
     },
-    /// Parse, classify, render and validate everything; print diagnostics.
-    Check,
+    /// Parse, classify, render and validate everything; print diagnostics
+    /// and the articles scheduled for later.
+    Check {
+        /// Check what is published at this time (RFC 3339) [default:
+        /// SOURCE_DATE_EPOCH (Unix seconds) when set, else the clock].
+        #[arg(long, env = "TIDINGS_NOW", value_parser = parse_now)]
+        now: Option<DateTime<Utc>>,
+    },
     /// Write a starter config/tidings.toml and a sample article in seeds/
     /// under DIR (never overwriting a file); --config and --seeds do not
     /// apply.
@@ -75,6 +87,40 @@ pub enum Command {
         #[arg(long, env = "TIDINGS_READERS_URL")]
         url: Option<String>,
     },
+}
+
+/// The moment `build` and `check` publish at: `--now`, else
+/// `SOURCE_DATE_EPOCH` (the reproducible-builds convention: whole seconds
+/// since 1970-01-01 UTC; empty counts as unset), else the clock.
+pub fn publishing_time(now: Option<DateTime<Utc>>) -> Result<DateTime<Utc>, String> {
+    if let Some(now) = now {
+        return Ok(now);
+    }
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(value) if value.is_empty() => Ok(Utc::now()),
+        Ok(value) => value
+            .parse::<i64>()
+            .ok()
+            .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
+            .ok_or_else(|| {
+                format!(
+                    "SOURCE_DATE_EPOCH: `{value}` is not a time: give whole seconds since \
+                     1970-01-01 UTC (such as 1717232400), or pass --now 2024-06-01T09:00:00Z"
+                )
+            }),
+        Err(std::env::VarError::NotPresent) => Ok(Utc::now()),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err("SOURCE_DATE_EPOCH: not a time: give whole seconds since 1970-01-01 UTC".into())
+        }
+    }
+}
+
+fn parse_now(value: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|time| time.to_utc())
+        .map_err(|error| {
+            format!("not an RFC 3339 time ({error}): give one such as 2024-06-01T09:00:00Z")
+        })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -89,7 +89,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             base_url,
             allow_rejected,
             compression,
+            now,
         } => {
+            let now = cli::publishing_time(now).map_err(anyhow::Error::msg)?;
             let mut config = Config::from_file(&cli.config)?;
             if let Some(base_url) = base_url {
                 config
@@ -97,7 +99,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .map_err(|m| anyhow::anyhow!("--base-url: {m}"))?;
             }
             let started = std::time::Instant::now();
-            let built = build::build(&config, &cli.seeds, &out, compression.into())?;
+            let built = build::build(&config, &cli.seeds, &out, compression.into(), now)?;
             diagnostic::print(&built.diagnostics);
             eprintln!(
                 "{built} into {} in {:.1?}",
@@ -120,10 +122,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", serve::readers(&url).map_err(anyhow::Error::msg)?);
             false
         }
-        Command::Check => {
+        Command::Check { now } => {
+            let now = cli::publishing_time(now).map_err(anyhow::Error::msg)?;
             let config = Config::from_file(&cli.config)?;
-            let checked = check::check(&config, &cli.seeds)?;
+            let checked = check::check(&config, &cli.seeds, now)?;
             diagnostic::print(&checked.catalog.diagnostics);
+            for scheduled in &checked.scheduled {
+                eprintln!("{scheduled}");
+            }
             for problem in &checked.invalid {
                 eprintln!("{problem}");
             }

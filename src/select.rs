@@ -1,7 +1,8 @@
 //! Choosing every feed's entries, and the view renderers get of them.
 //!
 //! A feed lists its articles newest first (ties broken by id) and cuts at
-//! `max_entries`. The [`SeedIndex`](crate::index::SeedIndex) keeps that
+//! `max_entries`; an article dated after the moment of publishing is
+//! scheduled and in no feed yet. The [`SeedIndex`](crate::index::SeedIndex) keeps that
 //! choice up to date file by file and hands out a [`Selection`]; [`select`]
 //! makes the same choice by a plain pass over every article, which is how
 //! the tests check the index. [`view`] turns a selection into the
@@ -10,7 +11,7 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::archive::Paging;
 use crate::config::{Config, ALL_SLUG};
@@ -45,19 +46,26 @@ pub fn newest_first(a: &ArticleHead, b: &ArticleHead) -> Ordering {
 
 /// Chooses every feed's entries among all `heads` (`topics` are theirs,
 /// as indexes into the configured topics) by one plain pass: the reference
-/// the index's running selection is checked against.
+/// the index's running selection is checked against. Articles published
+/// after `now` are scheduled: in no feed, and not in `newest`.
 ///
 /// Only the newest `max_entries` are sorted: selecting them is linear, so a
 /// feed of an archive of 100,000 articles costs little more than one of 50.
-pub fn select(config: &Config, heads: &[&ArticleHead], topics: &[&[usize]]) -> Selection {
-    let newest = heads
-        .iter()
-        .map(|head| head.updated)
+pub fn select(
+    config: &Config,
+    heads: &[&ArticleHead],
+    topics: &[&[usize]],
+    now: DateTime<Utc>,
+) -> Selection {
+    let due = |position: usize| heads[position].published <= now;
+    let newest = (0..heads.len())
+        .filter(|&position| due(position))
+        .map(|position| heads[position].updated)
         .max()
         .unwrap_or(DateTime::UNIX_EPOCH.fixed_offset());
     let choose = |member: &dyn Fn(&[usize]) -> bool| {
         let mut positions: Vec<usize> = (0..heads.len())
-            .filter(|&position| member(topics[position]))
+            .filter(|&position| due(position) && member(topics[position]))
             .collect();
         let total = positions.len();
         let order = |a: &usize, b: &usize| newest_first(heads[*a], heads[*b]);
@@ -183,7 +191,7 @@ pub fn categories<'a>(config: &'a Config, indexes: &[usize]) -> Vec<Category<'a>
 
 /// The view of whole `articles`, classified and chosen by a plain pass: for
 /// rendering a known set of articles without an index (render tests, the
-/// micro-benchmarks).
+/// micro-benchmarks). Every article given is shown, whatever its date.
 pub fn site_view<'a>(config: &'a Config, articles: &'a [Article]) -> SiteView<'a> {
     let matcher = Matcher::new(&config.topics);
     let topics: Vec<Vec<usize>> = articles.iter().map(|a| matcher.classify(a)).collect();
@@ -192,6 +200,7 @@ pub fn site_view<'a>(config: &'a Config, articles: &'a [Article]) -> SiteView<'a
         config,
         &heads.iter().collect::<Vec<_>>(),
         &topics.iter().map(Vec::as_slice).collect::<Vec<_>>(),
+        DateTime::<Utc>::MAX_UTC,
     );
     view(
         config,

@@ -657,3 +657,176 @@ fn build_refuses_an_out_folder_that_holds_the_seeds() {
     assert!(snapshot(&seeds) == before);
     assert_eq!(names(dir.path()), ["seeds"]);
 }
+
+/// The shipped seeds plus a Markdown article dated 2024-06-10 09:00 in
+/// Kyiv, and the shipped config with the site in Kyiv's zone.
+fn with_a_scheduled_article() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("seeds");
+    copy_dir(&repo("seeds"), &seeds);
+    std::fs::write(
+        seeds.join("grain.md"),
+        "+++\ntitle = \"Grain corridor reopens\"\ndate = 2024-06-10T09:00:00+03:00\n\
+         url = \"https://news.example.org/grain\"\n+++\n\nShips leave Odesa for Kyiv's buyers.\n",
+    )
+    .unwrap();
+    let config = dir.path().join("tidings.toml");
+    let text = std::fs::read_to_string(repo("config/tidings.toml"))
+        .unwrap()
+        .replace("timezone = \"UTC\"", "timezone = \"Europe/Kyiv\"");
+    assert!(text.contains("Europe/Kyiv"));
+    std::fs::write(&config, text).unwrap();
+    (dir, seeds, config)
+}
+
+/// `tidings build` with `SOURCE_DATE_EPOCH` set to `epoch` (or unset).
+fn build_at(
+    seeds: &Path,
+    config: &Path,
+    out: &Path,
+    epoch: Option<&str>,
+    extra: &[&str],
+) -> Output {
+    let mut command = Command::new(BIN);
+    command
+        .args(["build", "--out", out.to_str().unwrap()])
+        .args(extra)
+        .arg("--seeds")
+        .arg(seeds)
+        .arg("--config")
+        .arg(config)
+        .env_remove("RUST_LOG")
+        .env_remove("TIDINGS_NOW");
+    match epoch {
+        Some(epoch) => command.env("SOURCE_DATE_EPOCH", epoch),
+        None => command.env_remove("SOURCE_DATE_EPOCH"),
+    };
+    let output = command.output().expect("the tidings binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+#[test]
+fn a_build_publishes_what_is_due_at_its_now_and_the_same_now_gives_the_same_bytes() {
+    let (dir, seeds, config) = with_a_scheduled_article();
+    let out = |name: &str| dir.path().join(name);
+    let before = ["--now", "2024-06-01T00:00:00Z"];
+    build_at(&seeds, &config, &out("first"), None, &before);
+    build_at(&seeds, &config, &out("second"), None, &before);
+    // `--now` wins over SOURCE_DATE_EPOCH (here a moment long after).
+    build_at(&seeds, &config, &out("third"), Some("4102444800"), &before);
+    let first = snapshot(&out("first"));
+    assert!(first.len() > 30, "{} files", first.len());
+    for other in ["second", "third"] {
+        let other = snapshot(&out(other));
+        assert_eq!(
+            first.keys().collect::<Vec<_>>(),
+            other.keys().collect::<Vec<_>>()
+        );
+        for (name, contents) in &first {
+            assert!(contents == &other[name], "{name} differs between builds");
+        }
+    }
+    // Not due: in no document, and no date of the documents is its.
+    for (name, (bytes, _)) in &first {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains("Grain corridor"), "{name} shows it");
+        assert!(!text.contains("2024-06-10"), "{name} is dated by it");
+    }
+    let atom = std::fs::read(out("first/feeds/all.atom")).unwrap();
+    let feed = feed_rs::parser::parse(&atom[..]).unwrap();
+    assert_eq!(feed.entries.len(), 1);
+    assert!(
+        feed.updated.unwrap()
+            < "2024-06-01T00:00:00Z"
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .unwrap()
+    );
+
+    // SOURCE_DATE_EPOCH at the very second it is due (06:00 UTC) publishes it.
+    build_at(&seeds, &config, &out("due"), Some("1717999200"), &[]);
+    let atom = std::fs::read(out("due/feeds/all.atom")).unwrap();
+    let feed = feed_rs::parser::parse(&atom[..]).unwrap();
+    let titles: Vec<String> = feed
+        .entries
+        .iter()
+        .map(|e| e.title.as_ref().unwrap().content.clone())
+        .collect();
+    assert_eq!(titles[0], "Grain corridor reopens", "{titles:?}");
+    assert_eq!(
+        feed.updated.unwrap(),
+        "2024-06-10T06:00:00Z"
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap()
+    );
+    let ukraine = std::fs::read_to_string(out("due/feeds/ukraine.rss")).unwrap();
+    assert!(ukraine.contains("Grain corridor reopens"), "{ukraine}");
+    // A second before, it waits.
+    build_at(
+        &seeds,
+        &config,
+        &out("just-before"),
+        Some("1717999199"),
+        &[],
+    );
+    let atom = std::fs::read_to_string(out("just-before/feeds/all.atom")).unwrap();
+    assert!(!atom.contains("Grain corridor"), "{atom}");
+}
+
+#[test]
+fn check_lists_the_scheduled_articles_after_the_diagnostics_and_still_passes() {
+    let (_dir, seeds, config) = with_a_scheduled_article();
+    // A copy of the shipped seed: a warning, not an error.
+    let shipped = std::fs::read_dir(&seeds)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "txt"))
+        .unwrap();
+    std::fs::copy(&shipped, seeds.join("zz-copy.txt")).unwrap();
+    let check = |now: &str| {
+        let output = Command::new(BIN)
+            .args(["check", "--now", now, "--seeds"])
+            .arg(&seeds)
+            .arg("--config")
+            .arg(&config)
+            .env_remove("RUST_LOG")
+            .env_remove("SOURCE_DATE_EPOCH")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        stderr
+    };
+
+    let stderr = check("2024-06-01T00:00:00Z");
+    let lines: Vec<&str> = stderr.lines().collect();
+    let scheduled = format!(
+        "{}/grain.md: scheduled for 2024-06-10 09:00:00 +03:00 (Europe/Kyiv): Grain corridor reopens",
+        seeds.display()
+    );
+    let at = lines
+        .iter()
+        .position(|l| *l == scheduled)
+        .unwrap_or_else(|| panic!("no `{scheduled}` in:\n{stderr}"));
+    let warning = lines
+        .iter()
+        .position(|l| l.contains("zz-copy.txt"))
+        .unwrap_or_else(|| panic!("no warning in:\n{stderr}"));
+    assert!(warning < at, "{stderr}");
+    assert!(
+        stderr.contains("1 articles published, 0 file(s) rejected, 1 warning(s)")
+            && stderr.contains("1 scheduled"),
+        "{stderr}"
+    );
+
+    let stderr = check("2024-06-10T06:00:00Z");
+    assert!(!stderr.contains("scheduled for"), "{stderr}");
+    assert!(
+        stderr.contains("2 articles published") && stderr.contains("0 scheduled"),
+        "{stderr}"
+    );
+}

@@ -120,3 +120,53 @@ fn an_io_error_is_printed_once() {
     let message = stderr(&check);
     assert_eq!(message.matches("os error").count(), 1, "{message}");
 }
+
+#[test]
+fn a_bad_time_for_build_or_check_is_a_clear_error_and_now_wins_over_source_date_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(tidings(dir.path(), &["init"]).status.success());
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("TIDINGS_NOW")
+            .env_remove("TIDINGS_OUT")
+            .env_remove("SOURCE_DATE_EPOCH");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        command.output().unwrap()
+    };
+
+    let bad = run(&[], &["check", "--now", "2024-06-01 09:00"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let message = stderr(&bad);
+    assert!(
+        message.contains("--now") && message.contains("RFC 3339"),
+        "{message}"
+    );
+    let bad = run(&[("TIDINGS_NOW", "tomorrow")], &["build"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("RFC 3339"), "{}", stderr(&bad));
+
+    for epoch in ["yesterday", "1.5", "99999999999999999999"] {
+        let bad = run(&[("SOURCE_DATE_EPOCH", epoch)], &["build"]);
+        assert_eq!(bad.status.code(), Some(2), "{epoch}");
+        let message = stderr(&bad);
+        assert!(
+            message.contains("SOURCE_DATE_EPOCH") && message.contains(epoch),
+            "{message}"
+        );
+        assert!(!dir.path().join("public").exists(), "{epoch}: built anyway");
+    }
+
+    // `--now` wins; an empty SOURCE_DATE_EPOCH counts as unset.
+    let now = ["build", "--now", "2030-01-01T00:00:00+02:00"];
+    let good = run(&[("SOURCE_DATE_EPOCH", "yesterday")], &now);
+    assert_eq!(good.status.code(), Some(0), "{}", stderr(&good));
+    let good = run(&[("SOURCE_DATE_EPOCH", "")], &["check"]);
+    assert_eq!(good.status.code(), Some(0), "{}", stderr(&good));
+    let good = run(&[("SOURCE_DATE_EPOCH", "1717232400")], &["check"]);
+    assert_eq!(good.status.code(), Some(0), "{}", stderr(&good));
+}

@@ -185,20 +185,26 @@ fn loading_only_shown_bodies_renders_the_same_documents() {
     assert_eq!(bodies.count(), 3, "{atom}");
 }
 
-/// A seed dated ahead of the clock would pin Last-Modified in the future,
-/// later than the response's `Date` (RFC 9110 §8.8.2.1): no document's
-/// Last-Modified is later than the moment its catalog is served from, and
-/// after the seed goes away the validators still move forward.
+/// A published article whose `updated` is ahead of the clock would pin
+/// Last-Modified in the future, later than the response's `Date` (RFC 9110
+/// §8.8.2.1; one whose date is ahead is scheduled, in no document): no
+/// document's Last-Modified is later than the moment its catalog is served
+/// from, and after the seed goes away the validators still move forward.
 #[test]
 fn last_modified_is_never_later_than_the_moment_served() {
     let seeds = tempfile::tempdir().unwrap();
     seed(seeds.path(), "now.txt", "Now", "2030-01-01");
-    seed(seeds.path(), "ahead.txt", "Ahead", "2030-06-01");
+    std::fs::write(
+        seeds.path().join("ahead.md"),
+        "+++\ntitle = \"Ahead\"\ndate = 2030-01-01T12:00:00Z\nupdated = 2030-06-01\n+++\n\n\
+         A paragraph about Ukraine.\n",
+    )
+    .unwrap();
     let config = config(CONFIG);
     let served = chrono::DateTime::parse_from_rfc3339("2030-01-02T10:00:00Z")
         .unwrap()
         .to_utc();
-    let mut index = SeedIndex::new(seeds.path().to_path_buf());
+    let mut index = SeedIndex::new(seeds.path().to_path_buf()).as_of(served);
     index.rescan(&config).unwrap();
     let first = publish::catalog(
         &config,
@@ -213,8 +219,8 @@ fn last_modified_is_never_later_than_the_moment_served() {
     }
     assert_eq!(first.get("/feeds/all.atom").unwrap().last_modified, served);
 
-    std::fs::remove_file(seeds.path().join("ahead.txt")).unwrap();
-    index.refresh(&config, &[seeds.path().join("ahead.txt")]);
+    std::fs::remove_file(seeds.path().join("ahead.md")).unwrap();
+    index.refresh(&config, &[seeds.path().join("ahead.md")]);
     let later = served + chrono::TimeDelta::seconds(30);
     let second = publish::catalog(
         &config,

@@ -648,7 +648,7 @@ async fn brotli_follows_a_reload_for_the_same_content() {
     let written = Instant::now();
     save(
         &server.site.seeds().join("brotli.txt"),
-        &seed("Kyiv: brotli follows", "2030-01-01 08:00", "brotli"),
+        &seed("Kyiv: brotli follows", "2024-06-03 10:00", "brotli"),
     );
     let (digest, encoding) = eventually(&server, "the new article, asked as br", async || {
         let (digest, encoding, identity) = check_response(&client, &url, PREFERS_BROTLI).await;
@@ -1258,6 +1258,93 @@ async fn a_link_to_a_folder_is_not_followed_as_a_fresh_scan_does_not() {
     assert_eq!(
         health(&client, &server).await["articles"].as_u64(),
         Some(base + 1),
+        "{}",
+        server.log()
+    );
+}
+
+/// A seed dated a few seconds ahead is scheduled: absent at first, then
+/// published by the reload thread's timer at its date, with nothing
+/// written in between; no response is ever dated later than it is sent.
+#[tokio::test]
+async fn a_scheduled_seed_goes_live_at_its_date_without_a_file_event() {
+    let site = common::Site::new();
+    // A whole second at least 3 s ahead: HTTP dates have whole seconds.
+    let due = SystemTime::now() + Duration::from_secs(4);
+    let due = httpdate::parse_http_date(&httpdate::fmt_http_date(due)).unwrap();
+    let due_text = chrono::DateTime::<chrono::Utc>::from(due).to_rfc3339();
+    let title = "Kyiv: scheduled for a few seconds from now";
+    std::fs::write(
+        site.seeds().join("scheduled.txt"),
+        seed(title, &due_text, "scheduled"),
+    )
+    .unwrap();
+    let server = Server::start_with(site);
+    let client = raw_client();
+    let base = health(&client, &server).await;
+
+    // Every response: Last-Modified no later than Date, and the article
+    // present only once its date has come.
+    let look = async || {
+        let mut present = None;
+        for path in [ALL, "/feeds/all.json", "/"] {
+            let response = client.get(server.url(path)).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let headers = response.headers().clone();
+            let date = httpdate::parse_http_date(header(&headers, "date").unwrap()).unwrap();
+            let modified =
+                httpdate::parse_http_date(header(&headers, "last-modified").unwrap()).unwrap();
+            assert!(modified <= date, "{path}: Last-Modified later than Date");
+            let body = response.bytes().await.unwrap();
+            let shown = std::str::from_utf8(&body).unwrap().contains(title);
+            assert!(!shown || date >= due, "{path}: shown before its date");
+            if path == ALL {
+                present = Some((shown, date));
+            }
+        }
+        present.unwrap()
+    };
+    let (shown, date) = look().await;
+    assert!(
+        !shown && date < due,
+        "the scheduled seed should be absent at first (the server may have taken \
+         the seconds to its date to start)"
+    );
+
+    let mut waited = 0;
+    loop {
+        let (shown, _) = look().await;
+        if shown {
+            break;
+        }
+        // Up to a few seconds after its date, however slow the machine.
+        waited += 1;
+        assert!(
+            SystemTime::now() < due + DEADLINE,
+            "not published within {DEADLINE:?} of its date\nserver log:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let late = SystemTime::now().duration_since(due).unwrap_or_default();
+    eprintln!("due→served {late:>7.1?} after {waited} polls");
+    assert_eq!(
+        entries(&client, &server, ALL).await[0],
+        (id_of("scheduled"), title.to_string())
+    );
+    eventually(&server, "the publishing logged", async || {
+        (server.log_count("published 1 scheduled article(s)") == 1).then_some(())
+    })
+    .await;
+    let now = health(&client, &server).await;
+    assert_eq!(
+        now["articles"].as_u64(),
+        Some(base["articles"].as_u64().unwrap() + 1)
+    );
+    // One swap for the release, none for a file.
+    assert_eq!(
+        now["generation"].as_u64(),
+        Some(base["generation"].as_u64().unwrap() + 1),
         "{}",
         server.log()
     );

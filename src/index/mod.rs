@@ -13,6 +13,12 @@
 //! never visits the whole archive, and `bodies` decides which article
 //! bodies stay in memory, so memory does not grow with the archive. The
 //! static build and the server both go through here, so both stay small.
+//!
+//! The index has a `now`, the clock when it was made unless
+//! [`SeedIndex::as_of`] says otherwise: an article dated later is scheduled,
+//! in no feed until [`SeedIndex::release`] is called at or after its date
+//! ([`SeedIndex::next_due`] says when). Scheduled articles still claim
+//! their ids, so a duplicate is reported before either is published.
 
 mod bodies;
 mod history;
@@ -22,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use chrono::DateTime;
+use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::config::Config;
 use crate::cores;
@@ -80,7 +86,8 @@ struct Candidate {
 }
 
 impl SeedIndex {
-    /// An empty index of `seeds_dir`; [`SeedIndex::rescan`] fills it.
+    /// An empty index of `seeds_dir` as of the clock; [`SeedIndex::rescan`]
+    /// fills it.
     pub fn new(seeds_dir: PathBuf) -> Self {
         Self {
             seeds_dir,
@@ -88,9 +95,22 @@ impl SeedIndex {
             whole: BTreeSet::new(),
             listing: Vec::new(),
             one_pass: false,
-            ranking: Ranking::default(),
+            ranking: Ranking::new(Utc::now().fixed_offset()),
             noted: BTreeSet::new(),
         }
+    }
+
+    /// The same empty index as of `now` rather than the clock (`build
+    /// --now`, tests): articles dated after `now` are scheduled.
+    pub fn as_of(mut self, now: DateTime<Utc>) -> Self {
+        // Moving `now` back would put published articles back on the
+        // schedule; only an empty index may choose its time.
+        assert!(
+            self.records.is_empty(),
+            "the time of an index is set before it is filled"
+        );
+        self.ranking = Ranking::new(now.fixed_offset());
+        self
     }
 
     /// An index for a single pass over the shown articles that reads each
@@ -136,7 +156,7 @@ impl SeedIndex {
     pub fn reparse(&mut self, config: &Config) -> Result<usize> {
         self.records.clear();
         self.whole.clear();
-        self.ranking = Ranking::default();
+        self.ranking = Ranking::new(self.ranking.now());
         self.noted.clear();
         self.rescan(config)
     }
@@ -221,6 +241,28 @@ impl SeedIndex {
             .newest()
             .unwrap_or(DateTime::UNIX_EPOCH.fixed_offset());
         (shown, Selection { feeds, newest })
+    }
+
+    /// Publishes every scheduled article dated `now` or earlier and returns
+    /// how many. Each costs a few steps of the feeds' trees (O(log n)); the
+    /// articles not yet due are not visited. `now` never moves back: an
+    /// earlier one publishes nothing.
+    pub fn release(&mut self, now: DateTime<Utc>) -> usize {
+        self.ranking.release(now.fixed_offset())
+    }
+
+    /// When the soonest scheduled article is due; `None` when none is.
+    pub fn next_due(&self) -> Option<DateTime<FixedOffset>> {
+        self.ranking.next_due()
+    }
+
+    /// The scheduled articles, soonest first (ties by path).
+    pub fn scheduled(&self) -> impl Iterator<Item = &Indexed> {
+        self.ranking.scheduled().filter_map(|head| {
+            self.records
+                .get(head.source.as_str())
+                .and_then(|record| record.article.as_ref())
+        })
     }
 
     /// Every diagnostic, sorted by file: the files' own, a warning for each
@@ -640,14 +682,19 @@ mod tests {
         assert_eq!(ingested(&index).articles.len(), 1);
     }
 
-    /// Each feed as the view shows it (entry paths, total, date), and the
-    /// diagnostics: the running selection against a plain pass over every
-    /// published article.
-    type Outcome = (Vec<(Vec<String>, usize, String)>, Vec<String>);
+    /// Each feed as the view shows it (entry paths, total, date), the
+    /// diagnostics and when the next scheduled article is due: the running
+    /// selection against a plain pass over every published article.
+    type Outcome = (
+        Vec<(Vec<String>, usize, String)>,
+        Vec<String>,
+        Option<String>,
+    );
 
     fn running(index: &SeedIndex, config: &Config) -> Outcome {
         let (shown, selection) = index.selection(config);
-        outcome(config, &selection, &shown, &index.diagnostics())
+        let next_due = index.next_due().map(|due| due.to_rfc3339());
+        outcome(config, &selection, &shown, &index.diagnostics(), next_due)
     }
 
     fn plain(index: &SeedIndex, config: &Config) -> Outcome {
@@ -658,12 +705,20 @@ mod tests {
             .iter()
             .map(Indexed::topic_indexes)
             .collect();
-        let selection = crate::select::select(config, &heads, &topics);
+        let now = index.ranking.now().to_utc();
+        let selection = crate::select::select(config, &heads, &topics, now);
+        let next_due = heads
+            .iter()
+            .map(|head| head.published)
+            .filter(|published| *published > now)
+            .min()
+            .map(|due| due.to_rfc3339());
         outcome(
             config,
             &selection,
             &ingested.articles,
             &ingested.diagnostics,
+            next_due,
         )
     }
 
@@ -672,6 +727,7 @@ mod tests {
         selection: &crate::select::Selection,
         articles: &[Indexed],
         diagnostics: &[Diagnostic],
+        next_due: Option<String>,
     ) -> Outcome {
         let site = crate::select::view(
             config,
@@ -692,21 +748,45 @@ mod tests {
                 (paths, feed.total, feed.updated.to_rfc3339())
             })
             .collect();
-        (feeds, diagnostics.iter().map(|d| d.to_string()).collect())
+        (
+            feeds,
+            diagnostics.iter().map(|d| d.to_string()).collect(),
+            next_due,
+        )
+    }
+
+    /// What happens to the seeds folder, or to the time, in the property
+    /// test below.
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// File `n.txt` is written with the date, URL and place of these
+        /// indexes.
+        Write(usize, usize, usize, usize),
+        Delete(usize),
+        /// The index is released this many hours later than its `now`.
+        Wait(i64),
+    }
+
+    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+        use proptest::prelude::*;
+        prop_oneof![
+            8 => (0..8usize, 0..6usize, 0..3usize, 0..4usize)
+                .prop_map(|(file, date, url, place)| Step::Write(file, date, url, place)),
+            2 => (0..8usize).prop_map(Step::Delete),
+            2 => (1..30i64).prop_map(Step::Wait),
+        ]
     }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
 
         /// Writes, rewrites and deletes of a few files whose ids, dates and
-        /// topics collide on purpose: after every change the running
+        /// topics collide on purpose, some dated after the index's `now`,
+        /// and releases as time goes by: after every step the running
         /// selection is what a pass over everything chooses.
         #[test]
         fn the_running_selection_is_what_a_full_pass_chooses(
-            ops in proptest::collection::vec(
-                (0..8usize, proptest::option::weighted(0.8, (0..4usize, 0..3usize, 0..4usize))),
-                1..24,
-            )
+            steps in proptest::collection::vec(step(), 1..24)
         ) {
             let (_dir, seeds) = seeds(&[]);
             let config = Config::parse(
@@ -716,9 +796,20 @@ mod tests {
                 Path::new("tidings.toml"),
             )
             .unwrap();
-            let mut index = SeedIndex::new(seeds.clone());
+            let start = DateTime::parse_from_rfc3339("2024-06-02T00:00:00Z").unwrap().to_utc();
+            let mut index = SeedIndex::new(seeds.clone()).as_of(start);
             index.rescan(&config).unwrap();
-            for (file, write) in ops {
+            for step in steps {
+                let (file, write) = match step {
+                    Step::Write(file, date, url, place) => (file, Some((date, url, place))),
+                    Step::Delete(file) => (file, None),
+                    Step::Wait(hours) => {
+                        let later = index.ranking.now().to_utc() + chrono::TimeDelta::hours(hours);
+                        index.release(later);
+                        proptest::prop_assert_eq!(running(&index, &config), plain(&index, &config));
+                        continue;
+                    }
+                };
                 let path = seeds.join(format!("{file}.txt"));
                 match write {
                     Some((date, url, place)) => {
@@ -727,7 +818,14 @@ mod tests {
                             0 => String::new(),
                             n => format!("Original url: https://example.org/{n}\n"),
                         };
-                        let date = ["2024-06-01", "2024-06-02 10:00", "2024-06-02T10:00:00+02:00", "2024-06-03"][date];
+                        let date = [
+                            "2024-06-01",
+                            "2024-06-02 10:00",
+                            "2024-06-02T10:00:00+02:00",
+                            "2024-06-03",
+                            "2024-06-01 23:30",
+                            "2024-06-02 10:00",
+                        ][date];
                         let text = if file == 7 {
                             "No date here\n".to_string()
                         } else {
@@ -743,6 +841,51 @@ mod tests {
                 proptest::prop_assert_eq!(running(&index, &config), plain(&index, &config));
             }
         }
+    }
+
+    #[test]
+    fn a_scheduled_article_is_published_when_released_at_its_date() {
+        let soon = "Soon\n\n2024-06-05T09:00:00+03:00\n\nWritten in Kyiv.\n\n\
+                    Original url: <https://example.org/a>\n";
+        let (_dir, seeds) = seeds(&[
+            ("a.txt", &seed("Alpha", "a")),
+            // The same id as `a.txt`, earlier by path and dated later: it
+            // claims the id while it waits, so neither file is published.
+            ("0-soon.txt", soon),
+            ("b.txt", &seed("Beta", "b")),
+        ]);
+        let config = config("Kyiv");
+        let start = DateTime::parse_from_rfc3339("2024-06-04T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        let mut index = SeedIndex::new(seeds.clone()).as_of(start);
+        index.rescan(&config).unwrap();
+        let shown = |index: &SeedIndex| -> Vec<String> {
+            let (shown, _) = index.selection(&config);
+            shown.iter().map(|a| a.head().source.clone()).collect()
+        };
+        assert_eq!(shown(&index), ["b.txt"]);
+        let due = DateTime::parse_from_rfc3339("2024-06-05T06:00:00Z").unwrap();
+        assert_eq!(index.next_due(), Some(due));
+        let waiting: Vec<&str> = index
+            .scheduled()
+            .map(|a| a.head().source.as_str())
+            .collect();
+        assert_eq!(waiting, ["0-soon.txt"]);
+        assert_eq!(index.diagnostics().len(), 1, "{:?}", index.diagnostics());
+
+        let just_before = due.to_utc() - chrono::TimeDelta::seconds(1);
+        assert_eq!(index.release(just_before), 0);
+        // The config changed: everything is read again as of the same time.
+        assert_eq!(index.reparse(&config).unwrap(), 3);
+        assert_eq!(shown(&index), ["b.txt"]);
+        assert_eq!(index.release(due.to_utc()), 1);
+        assert_eq!(shown(&index), ["0-soon.txt", "b.txt"]);
+        assert_eq!(index.next_due(), None);
+        assert_eq!(index.release(due.to_utc() + chrono::TimeDelta::days(1)), 0);
+        // Time does not go back.
+        assert_eq!(index.release(start), 0);
+        assert_eq!(shown(&index), ["0-soon.txt", "b.txt"]);
     }
 
     #[test]

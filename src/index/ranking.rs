@@ -8,6 +8,11 @@
 //! feed's articles newest first, and the dates, so the entries a feed shows
 //! are read off the top of its ranking. It holds the records' own heads,
 //! so it costs a few pointers per article.
+//!
+//! An article dated after the ranking's `now` is scheduled: it claims its
+//! id like any other, but waits by date outside every feed until
+//! `Ranking::release` moves `now` past it. Releasing takes the due ones
+//! off the front of that queue, so it costs what is due, not what waits.
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
@@ -23,7 +28,7 @@ use crate::select;
 use super::history::History;
 
 /// Published articles ranked per feed.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Ranking {
     /// Every article id with the files that give it (head and topics), by
     /// path; the first publishes it, the others get a warning.
@@ -36,6 +41,11 @@ pub(super) struct Ranking {
     feeds: Vec<OrdSet<Ranked>>,
     /// Published articles by `updated` date.
     updated: BTreeSet<ByUpdated>,
+    /// Articles that publish their id but are dated after `now`, soonest
+    /// first: in no feed and no date until they are due.
+    scheduled: BTreeSet<Scheduled>,
+    /// The moment the feeds are up to date with; it only moves forward.
+    now: DateTime<FixedOffset>,
 }
 
 /// A file's claim to an id: its article's head and topics.
@@ -46,6 +56,55 @@ struct Claim {
 }
 
 impl Ranking {
+    /// An empty ranking whose articles dated after `now` are scheduled.
+    pub(super) fn new(now: DateTime<FixedOffset>) -> Self {
+        Self {
+            claims: HashMap::new(),
+            contested: BTreeSet::new(),
+            feeds: Vec::new(),
+            updated: BTreeSet::new(),
+            scheduled: BTreeSet::new(),
+            now,
+        }
+    }
+
+    /// The moment the feeds are up to date with.
+    pub(super) fn now(&self) -> DateTime<FixedOffset> {
+        self.now
+    }
+
+    /// Moves `now` forward to `now` and ranks every scheduled article that
+    /// is due by then; returns how many. An earlier `now` changes nothing.
+    pub(super) fn release(&mut self, now: DateTime<FixedOffset>) -> usize {
+        if now <= self.now {
+            return 0;
+        }
+        self.now = now;
+        let mut released = 0;
+        while self
+            .scheduled
+            .first()
+            .is_some_and(|s| s.0.head.published <= now)
+        {
+            let Some(Scheduled(due)) = self.scheduled.pop_first() else {
+                break;
+            };
+            self.rank(&due.head, &due.topics, true);
+            released += 1;
+        }
+        released
+    }
+
+    /// When the soonest scheduled article is due.
+    pub(super) fn next_due(&self) -> Option<DateTime<FixedOffset>> {
+        self.scheduled.first().map(|s| s.0.head.published)
+    }
+
+    /// The heads of the scheduled articles, soonest first.
+    pub(super) fn scheduled(&self) -> impl Iterator<Item = &Arc<ArticleHead>> {
+        self.scheduled.iter().map(|s| &s.0.head)
+    }
+
     /// The file of `head` gives its id: it is published unless a file
     /// earlier by path gives the same id, and it unpublishes a later one.
     pub(super) fn claim(&mut self, head: &Arc<ArticleHead>, topics: &Arc<[usize]>) {
@@ -135,8 +194,21 @@ impl Ranking {
     }
 
     /// Puts `head` into (or, with `published` false, takes it out of) `all`,
-    /// the feeds of `topics` and the dates.
+    /// the feeds of `topics` and the dates; or, when it is dated after
+    /// `now`, into (out of) the scheduled articles.
     fn rank(&mut self, head: &Arc<ArticleHead>, topics: &Arc<[usize]>, published: bool) {
+        if head.published > self.now {
+            let waiting = Scheduled(Claim {
+                head: Arc::clone(head),
+                topics: Arc::clone(topics),
+            });
+            if published {
+                self.scheduled.insert(waiting);
+            } else {
+                self.scheduled.remove(&waiting);
+            }
+            return;
+        }
         let wanted = topics.iter().max().map_or(1, |max| max + 2);
         if self.feeds.len() < wanted {
             self.feeds.resize_with(wanted, OrdSet::new);
@@ -174,6 +246,11 @@ pub struct Ranked {
 #[derive(Debug, Clone)]
 struct ByUpdated(Arc<ArticleHead>);
 
+/// A scheduled article, ordered by when it is due, ties by path (one
+/// record per path, so no two are equal).
+#[derive(Debug, Clone)]
+struct Scheduled(Claim);
+
 /// A head compared and hashed by its id alone.
 #[derive(Debug, Clone)]
 struct ById(Arc<ArticleHead>);
@@ -187,6 +264,13 @@ impl Ord for Ranked {
 impl Ord for ByUpdated {
     fn cmp(&self, other: &Self) -> Ordering {
         (self.0.updated, &self.0.source).cmp(&(other.0.updated, &other.0.source))
+    }
+}
+
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let (a, b) = (&self.0.head, &other.0.head);
+        (a.published, &a.source).cmp(&(b.published, &b.source))
     }
 }
 
@@ -205,7 +289,7 @@ macro_rules! order_by_cmp {
         impl Eq for $name {}
     )*};
 }
-order_by_cmp!(Ranked, ByUpdated);
+order_by_cmp!(Ranked, ByUpdated, Scheduled);
 
 impl PartialEq for ById {
     fn eq(&self, other: &Self) -> bool {

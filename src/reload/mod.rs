@@ -22,6 +22,11 @@
 //!   seeds folder or config replaced by a rename or a link swap) is found
 //!   by re-watching and rescanning ([`watch`] says when), so the served
 //!   catalog converges on the disk within seconds.
+//! - An article dated in the future is scheduled ([`SeedIndex`]): the
+//!   reload thread sleeps until the soonest one is due (or an event comes
+//!   first), then publishes what is due and swaps as for any reload, so an
+//!   article appears at its date and nothing served is dated later than
+//!   the moment it is served.
 //! - A broken seed is skipped and reported like at start-up. A config that
 //!   does not read or validate is logged (file and line) and shown in
 //!   `/healthz`; the catalog keeps being built with the last good config, so
@@ -46,6 +51,12 @@ pub const QUIET: Duration = Duration::from_millis(50);
 /// A batch closes this long after its first event even while events keep
 /// coming, so a steady stream of writes cannot postpone a reload forever.
 pub const MAX_BATCH: Duration = Duration::from_millis(300);
+
+/// The longest the reload thread sleeps towards a scheduled article's
+/// date in one go: an article dated decades ahead still makes a timer the
+/// clock can hold, and the sleep is re-armed when it ends. (The periodic
+/// checks wake the thread more often anyway.)
+pub const FAR: Duration = Duration::from_secs(3600);
 
 /// Why a rebuild is wanted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +156,23 @@ impl<O: Outlet> Reloader<O> {
         &self.outlet
     }
 
+    /// When the soonest scheduled article is due, on the monotonic clock
+    /// and at most [`FAR`] ahead; `None` when nothing is scheduled. Read
+    /// again after every reload: a rebuild or a config change may have
+    /// scheduled another one.
+    pub fn next_release(&self) -> Option<Instant> {
+        let due = self.index.next_due()?;
+        Some(Instant::now() + until(due, chrono::Utc::now()))
+    }
+
+    /// Whether a scheduled article is due by the clock: a reload, even with
+    /// no trigger, publishes it.
+    pub fn is_due(&self) -> bool {
+        self.index
+            .next_due()
+            .is_some_and(|due| due <= chrono::Utc::now())
+    }
+
     /// Applies one batch of triggers: re-reads the config if asked, refreshes
     /// the seeds, and swaps in a new catalog when anything changed. Returns
     /// the generation now served.
@@ -216,9 +244,13 @@ impl<O: Outlet> Reloader<O> {
             }
         };
 
+        // Whatever the triggers, articles whose date has come go live now.
+        let released = self.index.release(chrono::Utc::now());
+
         let previous = self.outlet.served();
         let mut generation = previous.generation;
-        if changed > 0 || config_changed {
+        let swapped = changed > 0 || released > 0 || config_changed;
+        if swapped {
             // New content goes live with its gzip variants; brotli follows
             // right after (see `Compression::GzipFirst`).
             let catalog = publish::catalog(
@@ -244,12 +276,14 @@ impl<O: Outlet> Reloader<O> {
                 "reloaded in {:.1?}",
                 started.elapsed()
             );
+            if released > 0 {
+                tracing::info!(generation, "published {released} scheduled article(s)");
+            }
             if let Some(whole) = self.outlet.served().with_brotli() {
                 self.outlet.swap_in(whole, None);
                 tracing::debug!(generation, "brotli variants in {:.1?}", started.elapsed());
             }
         }
-        let swapped = changed > 0 || config_changed;
         if swapped {
             self.last_reload = now();
         }
@@ -266,4 +300,47 @@ impl<O: Outlet> Reloader<O> {
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// How long to sleep from `now` until `due`: nothing when it is past, at
+/// most [`FAR`].
+fn until(
+    due: chrono::DateTime<chrono::FixedOffset>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Duration {
+    (due.to_utc() - now)
+        .to_std()
+        .map_or(Duration::ZERO, |left| left.min(FAR))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeDelta, Utc};
+
+    use super::*;
+
+    #[test]
+    fn the_sleep_until_an_article_is_due_is_sound_for_any_date() {
+        let now: DateTime<Utc> = "2024-06-01T00:00:00Z".parse().unwrap();
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap();
+        assert_eq!(
+            until(at("2024-06-01T00:00:03Z"), now),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            until(at("2024-06-01T03:00:00.250+03:00"), now),
+            Duration::from_millis(250)
+        );
+        assert_eq!(until(at("2024-05-31T23:59:59Z"), now), Duration::ZERO);
+        assert_eq!(until(at("2100-01-01T00:00:00Z"), now), FAR);
+        let last = DateTime::<Utc>::MAX_UTC.fixed_offset();
+        assert_eq!(until(last, now), FAR);
+        assert_eq!(until(last, DateTime::<Utc>::MIN_UTC), FAR);
+        assert_eq!(
+            until(now.fixed_offset(), now + TimeDelta::days(365)),
+            Duration::ZERO
+        );
+        // A far date still makes an instant the monotonic clock can hold.
+        let _ = Instant::now() + until(last, now);
+    }
 }

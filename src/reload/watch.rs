@@ -152,7 +152,12 @@ impl Drop for Watch {
 /// become reloads; between batches, the periodic checks.
 fn run<O: Outlet>(mut reloader: Reloader<O>, mut sight: Sight, receiver: &mpsc::Receiver<Message>) {
     loop {
-        let wait = sight.next_check().saturating_duration_since(Instant::now());
+        // A scheduled article's date wakes the thread like a check does.
+        let next = match reloader.next_release() {
+            Some(due) => sight.next_check().min(due),
+            None => sight.next_check(),
+        };
+        let wait = next.saturating_duration_since(Instant::now());
         let Some(batch) = next_batch(receiver, wait, |message| sight.concerns(message)) else {
             return;
         };
@@ -168,6 +173,8 @@ fn run<O: Outlet>(mut reloader: Reloader<O>, mut sight: Sight, receiver: &mpsc::
             {
                 sight.rescanned(started.elapsed());
             }
+        } else if reloader.is_due() {
+            reloader.reload(&[]);
         }
     }
 }
