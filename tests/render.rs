@@ -83,6 +83,7 @@ fn sample() -> Article {
     Article {
         id: ArticleId::Permalink(SAMPLE_URL.into()),
         source: "000_ac2916338c6b5aee.txt".into(),
+        slug: "000-ac2916338c6b5aee-b7967f".into(),
         title: "Putin Ready to Freeze War on Current Battlefield Lines – Reuters".into(),
         url: Some(SAMPLE_URL.into()),
         published: date("2024-05-24T00:00:00+00:00"),
@@ -133,6 +134,7 @@ fn hostile() -> Article {
     Article {
         id: ArticleId::Urn("urn:uuid:6f1c2a3e-2b1d-5c8e-9a4f-0d2e3c4b5a69".into()),
         source: "local/hostile.md".into(),
+        slug: "local/hostile".into(),
         title: "Tom & Jerry <script>alert(1)</script> ]]> \"quoted\" 'single' in Kyiv 🦀".into(),
         url: None,
         published: date("2024-05-25T09:30:00+03:00"),
@@ -154,6 +156,7 @@ fn rtl() -> Article {
     Article {
         id: ArticleId::Permalink(url.into()),
         source: "rtl.txt".into(),
+        slug: "rtl".into(),
         title: "مرحبا بالعالم — שלום עולם".into(),
         url: Some(url.into()),
         published: date("2024-05-23T18:45:00-04:00"),
@@ -176,6 +179,7 @@ fn authored() -> Article {
     Article {
         id: ArticleId::Permalink(url.into()),
         source: "authored.md".into(),
+        slug: "authored".into(),
         title: "Authored analysis with tags".into(),
         url: Some(url.into()),
         published: date("2024-05-20T08:00:00+02:00"),
