@@ -15,8 +15,10 @@
 //! rendering per article and format, not one per feed, and the static build
 //! can stream a feed of any size to its file entry by entry.
 
+pub mod article;
 pub mod atom;
 pub mod html;
+pub mod image;
 pub mod json;
 pub mod opml;
 pub mod rss;
@@ -139,7 +141,7 @@ impl Listing {
         match self {
             Listing::Feed(Format::Rss) => rss::entry(site, entry),
             Listing::Feed(Format::Atom) => atom::entry(site, entry),
-            Listing::Feed(Format::Json) => json::entry(entry),
+            Listing::Feed(Format::Json) => json::entry(site, entry),
             Listing::TopicPage => html::article(site, entry, "h2"),
             Listing::Home => html::article(site, entry, "h3"),
         }
