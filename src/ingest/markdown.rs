@@ -795,6 +795,27 @@ mod tests {
         parse_seed("seeds/m.md", "m.md", text.as_bytes(), &config())
     }
 
+    /// The README's example, copied as it is, publishes every key.
+    #[test]
+    fn the_readme_example_publishes_as_it_is() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("```markdown\n").expect("the example") + "```markdown\n".len();
+        let example = &readme[start..start + readme[start..].find("```").unwrap()];
+        let (article, diagnostics) = parse(example);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let a = article.expect("published");
+        assert_eq!(a.title, "Grain corridor reopens");
+        assert_eq!(a.authors, ["Olena Petrenko"]);
+        assert_eq!(
+            a.image.as_deref(),
+            Some("https://news.example.org/images/port.jpg")
+        );
+        assert_eq!(
+            a.caption.as_deref(),
+            Some("Grain ships in Odesa. Photo: Olena Petrenko")
+        );
+    }
+
     fn article(text: &str) -> Article {
         let (a, d) = parse(text);
         assert!(d.iter().all(|d| !d.is_error()), "{d:?}");
