@@ -202,7 +202,10 @@ mod tests {
         assert_eq!(article_slug("2024/putin-ready.txt"), "2024/putin-ready");
         assert_eq!(article_slug("putin-ready.md"), "putin-ready");
         assert_eq!(article_slug("no-extension"), "no-extension");
-        assert_eq!(article_page_path("2024/putin-ready"), "/articles/2024/putin-ready/");
+        assert_eq!(
+            article_page_path("2024/putin-ready"),
+            "/articles/2024/putin-ready/"
+        );
     }
 
     #[test]
@@ -210,8 +213,14 @@ mod tests {
         // Pinned: the digits are part of published URLs and must never move.
         assert_eq!(article_slug("Putin Ready.txt"), "putin-ready-06dd4d");
         assert_eq!(article_slug("putin_ready.txt"), "putin-ready-bc9f59");
-        assert_eq!(article_slug("News/  Kyiv, Today!.md"), "news/kyiv-today-b5e510");
-        assert_eq!(article_slug("000_ac2916338c6b5aee.txt"), "000-ac2916338c6b5aee-b7967f");
+        assert_eq!(
+            article_slug("News/  Kyiv, Today!.md"),
+            "news/kyiv-today-b5e510"
+        );
+        assert_eq!(
+            article_slug("000_ac2916338c6b5aee.txt"),
+            "000-ac2916338c6b5aee-b7967f"
+        );
         // Only the file name loses its extension; a dot starting it stays.
         assert_eq!(article_slug("v1.2/a.b.txt"), "v1-2/a-b-1b5015");
         assert_eq!(article_slug(".txt"), "txt-228792");

@@ -1564,7 +1564,11 @@ fn lead_images_are_in_every_format_and_read_back() {
             let content = &media.content[0];
             assert_eq!(content.url.as_ref().map(|u| u.as_str()), Some(url));
             assert_eq!(
-                content.content_type.as_ref().map(|t| t.to_string()).as_deref(),
+                content
+                    .content_type
+                    .as_ref()
+                    .map(|t| t.to_string())
+                    .as_deref(),
                 Some(media_type)
             );
             assert_eq!(media.thumbnails[0].image.uri, url, "{format:?} thumbnail");
@@ -1589,7 +1593,10 @@ fn lead_images_are_in_every_format_and_read_back() {
         // The XML itself: medium, and no RSS enclosure (its length is unknown).
         let root = parse_xml(&doc);
         for element in root.descendants() {
-            assert_ne!(element.local, "enclosure", "{format:?}: no enclosure element");
+            assert_ne!(
+                element.local, "enclosure",
+                "{format:?}: no enclosure element"
+            );
             if element.qname == "media:content" {
                 assert_eq!(element.ns.as_deref(), Some("http://search.yahoo.com/mrss/"));
                 assert_eq!(element.attr("medium"), Some("image"));
@@ -1624,7 +1631,10 @@ fn the_media_namespace_is_declared_whatever_the_entries() {
             doc.contains("xmlns:media=\"http://search.yahoo.com/mrss/\""),
             "{format:?}"
         );
-        assert!(!doc.contains("<media:"), "{format:?}: the sample has no image");
+        assert!(
+            !doc.contains("<media:"),
+            "{format:?}: the sample has no image"
+        );
     }
 }
 
@@ -1808,7 +1818,12 @@ fn html5_meta<'t>(tokens: &'t [Html5], property: &str) -> Vec<&'t str> {
         .iter()
         .filter_map(|t| match t {
             Html5::Start(name, attrs) if name == "meta" => {
-                let get = |key: &str| attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+                let get = |key: &str| {
+                    attrs
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, v)| v.as_str())
+                };
                 (get("property") == Some(property)).then(|| get("content").unwrap_or(""))
             }
             _ => None,
@@ -1832,7 +1847,10 @@ fn article_pages_survive_hostile_titles_in_a_real_html5_tokenizer() {
         article.content_html = "<p>Fish &amp; chips &lt; 5 ]]&gt; done.</p>".into();
         let page = article_page(&config, &article);
         let tokens = html5_tokens(&page);
-        let errors: Vec<_> = tokens.iter().filter(|t| matches!(t, Html5::Error(_))).collect();
+        let errors: Vec<_> = tokens
+            .iter()
+            .filter(|t| matches!(t, Html5::Error(_)))
+            .collect();
         assert!(errors.is_empty(), "{title}: {errors:?}");
         let scripts = tokens
             .iter()
@@ -1869,7 +1887,10 @@ fn article_page_has_its_image_topics_feeds_and_sharing_metadata() {
     let page = article_page(&config, &article);
     html_tags(&page);
     let tokens = html5_tokens(&page);
-    assert!(!tokens.iter().any(|t| matches!(t, Html5::Error(_))), "{tokens:?}");
+    assert!(
+        !tokens.iter().any(|t| matches!(t, Html5::Error(_))),
+        "{tokens:?}"
+    );
     let start = |name: &str| -> Vec<&Vec<(String, String)>> {
         tokens
             .iter()
@@ -1911,9 +1932,7 @@ fn article_page_has_its_image_topics_feeds_and_sharing_metadata() {
             format!("{base}russia.json"),
         ]
     );
-    assert!(page.contains(
-        "<a href=\"https://news.example.org/tidings/topics/russia/\">Russia</a>"
-    ));
+    assert!(page.contains("<a href=\"https://news.example.org/tidings/topics/russia/\">Russia</a>"));
     assert!(page.contains(">Jane Doe</span> and <span dir=\"auto\">Иван Петров</span>"));
     for (property, expected) in [
         ("og:type", vec!["article"]),
@@ -1935,7 +1954,10 @@ fn article_page_has_its_image_topics_feeds_and_sharing_metadata() {
     assert_eq!(ld["datePublished"], "2024-05-20T08:00:00+02:00");
     assert_eq!(ld["dateModified"], "2024-05-25T10:00:00+02:00");
     assert_eq!(ld["image"][0], image);
-    assert_eq!(ld["mainEntityOfPage"]["@id"], article.url.as_deref().unwrap());
+    assert_eq!(
+        ld["mainEntityOfPage"]["@id"],
+        article.url.as_deref().unwrap()
+    );
     assert_eq!(ld["publisher"]["name"], "Example News");
     assert_eq!(ld["author"][1]["name"], "Иван Петров");
     assert_eq!(ld["author"][1]["@type"], "Person");
@@ -1958,10 +1980,7 @@ fn an_article_without_a_url_is_its_own_canonical_page_by_the_site_author() {
     assert!(page.contains("<time datetime=\"2024-05-25T09:30:00+03:00\">25 May 2024</time>, updated <time datetime=\"2024-05-26T12:00:00+03:00\">26 May 2024</time>"));
     assert!(!page.contains("Originally published"));
     // The caption and credit, escaped, with the credit apart.
-    assert_eq!(
-        html5_text(&tokens, "small"),
-        "© Hanna–Barbera <studio>"
-    );
+    assert_eq!(html5_text(&tokens, "small"), "© Hanna–Barbera <studio>");
 }
 
 #[test]
@@ -1981,7 +2000,9 @@ fn related_links_the_body_lacks_are_listed_on_the_page() {
     });
     let page = article_page(&config, &article);
     let aside = &page[page.find("<aside").expect("a related section")..];
-    assert!(aside.contains("<cite>Russian Troops &#39;Bogged Down&#39; in Battle for Vovchansk, Ukraine Says</cite>"));
+    assert!(aside.contains(
+        "<cite>Russian Troops &#39;Bogged Down&#39; in Battle for Vovchansk, Ukraine Says</cite>"
+    ));
     assert!(aside.contains("<a href=\"https://example.org/s\">Not in the body</a>"));
     assert!(!aside.contains("In the body already"));
 }

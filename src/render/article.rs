@@ -1,5 +1,4 @@
-//! The page of one article, `/articles/{slug}/`, and the link every entry
-//! gives for an article.
+//! The page of one article, `/articles/{slug}/`.
 //!
 //! An article without a canonical URL would otherwise lead nowhere: its
 //! page is where its feed entries link, so readers can open and share it.
@@ -38,23 +37,10 @@ use crate::layout;
 use crate::model::Article;
 use crate::xml::escape;
 
-/// The absolute URL of the article's page on the site.
-pub fn page_url(site: &Site, article: &Article) -> String {
-    layout::absolute(&site.base_url, &layout::article_page_path(&article.slug))
-}
-
-/// Where an entry for the article links: its canonical URL, else its page.
-pub fn link(site: &Site, article: &Article) -> String {
-    article
-        .url
-        .clone()
-        .unwrap_or_else(|| page_url(site, article))
-}
-
 /// The page of `article`, which is in the topics `categories` (config
 /// order, not `all`).
 pub fn render_article_page(site: &Site, article: &Article, categories: &[Category]) -> String {
-    let page = page_url(site, article);
+    let page = super::article_page_url(site, article);
     let canonical = article.url.as_deref().unwrap_or(&page);
     let image = LeadImage::of(article);
     let topic_titles: Vec<String> = categories
@@ -106,7 +92,11 @@ pub fn render_article_page(site: &Site, article: &Article, categories: &[Categor
     if let Some(image) = image {
         figure(&mut out, image);
     }
-    let _ = writeln!(out, "<div dir=\"auto\">\n{}\n</div>", article.content_html.trim_end());
+    let _ = writeln!(
+        out,
+        "<div dir=\"auto\">\n{}\n</div>",
+        article.content_html.trim_end()
+    );
     related(&mut out, article);
     out.push_str("</article>\n</main>\n");
     html::close(&mut out);
@@ -310,18 +300,9 @@ mod tests {
         let value = json!({ "headline": "</script><script>alert(1)</script> <!-- & -->" });
         let text = script_safe(&serde_json::to_string(&value).unwrap());
         assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'));
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), value);
-    }
-
-    #[test]
-    fn entries_link_to_the_original_or_to_the_page() {
-        let (config, articles) = super::super::tests::fixture();
-        let site = &config.site;
-        assert_eq!(link(site, &articles[0]), "https://example.org/one");
         assert_eq!(
-            link(site, &articles[1]),
-            "https://news.example.org/articles/1/"
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            value
         );
-        assert_eq!(page_url(site, &articles[0]), "https://news.example.org/articles/0/");
     }
 }

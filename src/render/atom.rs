@@ -72,7 +72,10 @@ fn model<A>(feed: &FeedView<'_, A>) -> Feed {
         .id(feed.feed_url(Format::Atom))
         .updated(feed.updated)
         .authors(vec![person(&site.author)])
-        .namespaces(BTreeMap::from([("media".to_string(), MEDIA_RSS.to_string())]))
+        .namespaces(BTreeMap::from([(
+            "media".to_string(),
+            MEDIA_RSS.to_string(),
+        )]))
         .generator(Some(Generator {
             value: "tidings".into(),
             uri: None,
@@ -162,7 +165,7 @@ fn atom_entry(site: &Site, entry: &Entry<'_>) -> atom_syndication::Entry {
 fn links(site: &Site, entry: &Entry<'_>) -> Vec<Link> {
     let mut links = vec![link(
         "alternate",
-        super::article::link(site, entry.article),
+        super::link(site, entry.article),
         "text/html",
     )];
     if let Some(image) = LeadImage::of(entry.article) {

@@ -263,7 +263,7 @@ pub(super) fn article(site: &Site, entry: &Entry<'_>, heading: &str) -> String {
     let _ = write!(
         out,
         "<article>\n<{heading} dir=\"auto\"><a href=\"{}\">{title}</a>",
-        escape(&super::article::link(site, article))
+        escape(&super::link(site, article))
     );
     let _ = write!(
         out,

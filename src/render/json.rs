@@ -143,7 +143,7 @@ fn item<'a>(site: &Site, entry: &Entry<'a>) -> Item<'a> {
     let article = entry.article;
     Item {
         id: article.id.as_str(),
-        url: super::article::link(site, article),
+        url: super::link(site, article),
         title: &article.title,
         content_html: &article.content_html,
         summary: &article.summary,

@@ -94,6 +94,20 @@ pub fn topic_scheme(site: &Site) -> String {
     layout::absolute(&site.base_url, "topics/")
 }
 
+/// The absolute URL of an article's own page, `/articles/{slug}/`.
+pub fn article_page_url(site: &Site, article: &Article) -> String {
+    layout::absolute(&site.base_url, &layout::article_page_path(&article.slug))
+}
+
+/// Where every entry for an article links: its canonical URL, else its
+/// own page (an article without one would otherwise lead nowhere).
+pub fn link(site: &Site, article: &Article) -> String {
+    article
+        .url
+        .clone()
+        .unwrap_or_else(|| article_page_url(site, article))
+}
+
 /// A document that lists the entries of one feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Listing {
@@ -283,5 +297,20 @@ pub(crate) mod tests {
             })
             .collect();
         (config, articles)
+    }
+
+    #[test]
+    fn entries_link_to_the_original_or_to_the_page() {
+        let (config, articles) = super::tests::fixture();
+        let site = &config.site;
+        assert_eq!(super::link(site, &articles[0]), "https://example.org/one");
+        assert_eq!(
+            super::link(site, &articles[1]),
+            "https://news.example.org/articles/1/"
+        );
+        assert_eq!(
+            super::article_page_url(site, &articles[0]),
+            "https://news.example.org/articles/0/"
+        );
     }
 }

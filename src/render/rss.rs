@@ -174,7 +174,7 @@ fn item(site: &Site, entry: &Entry<'_>) -> Item {
     let domain = super::topic_scheme(site);
     ItemBuilder::default()
         .title(Some(article.title.clone()))
-        .link(Some(super::article::link(site, article)))
+        .link(Some(super::link(site, article)))
         .description(Some(escape(&article.summary).into_owned()))
         .content(Some(article.content_html.clone()))
         .guid(Some(
