@@ -138,6 +138,76 @@ fn valid_slug(slug: &str) -> Option<&str> {
     valid.then_some(slug)
 }
 
+/// `/articles/{slug}/`, the page of one article (`slug` from [`article_slug`]).
+pub fn article_page_path(slug: &str) -> String {
+    format!("/articles/{slug}/")
+}
+
+/// The slug of an article's page, from its seed's path under the seeds
+/// folder (`/` separators): the path without its extension, folders kept
+/// as segments.
+///
+/// A path already made of `[a-z0-9-]` segments is used as it is
+/// (`2024/putin-ready.txt` gives `2024/putin-ready`). Any other is
+/// lower-cased, every run of other characters becomes `-` (none at either
+/// end of a segment, and a segment left empty is dropped), and `-` plus six
+/// hex digits of an XXH3 hash of the whole path is appended, so that two
+/// paths that read alike (`Putin Ready.txt`, `putin_ready.txt`) get
+/// different slugs: `putin-ready-` and the digits. XXH3 is a fixed
+/// algorithm, so the digits never change between versions of tidings.
+///
+/// Only the path counts, never the content or the topics, so an edit keeps
+/// the page where it is. The result is never empty and always `[a-z0-9-]+`
+/// segments joined by `/`. Distinct paths can still meet on one slug:
+/// `a.txt` and `a.md`, a plain path that happens to end in six hex digits,
+/// or two hashed paths whose digits agree (24 bits).
+pub fn article_slug(relative_path: &str) -> String {
+    // The extension is the last `.` of the file name, not one that starts it.
+    let name_at = relative_path.rfind('/').map_or(0, |slash| slash + 1);
+    let stem = match relative_path[name_at..].rfind('.') {
+        Some(dot) if dot > 0 => &relative_path[..name_at + dot],
+        _ => relative_path,
+    };
+    let plain = |segment: &str| {
+        !segment.is_empty()
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    if stem.split('/').all(plain) {
+        return stem.to_string();
+    }
+    let mut segments: Vec<String> = stem
+        .split('/')
+        .map(|segment| {
+            let mut out = String::with_capacity(segment.len());
+            for c in segment.chars() {
+                let c = c.to_ascii_lowercase();
+                if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                    out.push(c);
+                } else if !out.is_empty() && !out.ends_with('-') {
+                    out.push('-');
+                }
+            }
+            out.truncate(out.trim_end_matches('-').len());
+            out
+        })
+        .filter(|segment| !segment.is_empty())
+        .collect();
+    let digits = format!(
+        "{:06x}",
+        xxhash_rust::xxh3::xxh3_64(relative_path.as_bytes()) & 0xff_ffff
+    );
+    match segments.last_mut() {
+        Some(last) => {
+            last.push('-');
+            last.push_str(&digits);
+        }
+        None => segments.push(digits),
+    }
+    segments.join("/")
+}
+
 /// The absolute URL of a path of the layout under `base_url` (which ends in
 /// `/`, so a path prefix such as `/news/` is kept).
 ///
@@ -171,6 +241,8 @@ pub fn file_path(path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -220,5 +292,72 @@ mod tests {
             "topics/ukraine/index.html"
         );
         assert_eq!(file_path(OPML_PATH), "feeds.opml");
+        assert_eq!(
+            file_path(&article_page_path("2024/putin-ready")),
+            "articles/2024/putin-ready/index.html"
+        );
+    }
+
+    #[test]
+    fn plain_paths_are_their_own_slugs() {
+        assert_eq!(article_slug("2024/putin-ready.txt"), "2024/putin-ready");
+        assert_eq!(article_slug("putin-ready.md"), "putin-ready");
+        assert_eq!(article_slug("no-extension"), "no-extension");
+        assert_eq!(
+            article_page_path("2024/putin-ready"),
+            "/articles/2024/putin-ready/"
+        );
+    }
+
+    #[test]
+    fn other_paths_are_cleaned_and_hashed() {
+        // Pinned: the digits are part of published URLs and must never move.
+        assert_eq!(article_slug("Putin Ready.txt"), "putin-ready-06dd4d");
+        assert_eq!(article_slug("putin_ready.txt"), "putin-ready-bc9f59");
+        assert_eq!(
+            article_slug("News/  Kyiv, Today!.md"),
+            "news/kyiv-today-b5e510"
+        );
+        assert_eq!(
+            article_slug("000_ac2916338c6b5aee.txt"),
+            "000-ac2916338c6b5aee-b7967f"
+        );
+        // Only the file name loses its extension; a dot starting it stays.
+        assert_eq!(article_slug("v1.2/a.b.txt"), "v1-2/a-b-1b5015");
+        assert_eq!(article_slug(".txt"), "txt-228792");
+        // Nothing readable is left: the digits alone.
+        assert_eq!(article_slug("Київ/日本.txt"), "ce07af");
+        // XXH3-64 of no bytes is 0x2D06800538D394C2 (the reference test
+        // vector), so this ties the digits to the published algorithm.
+        assert_eq!(article_slug(""), "d394c2");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn slugs_are_lowercase_segments_never_empty_and_deterministic(
+            path in "([a-zA-Z0-9 ._,!-]|\\PC|/){0,40}",
+        ) {
+            let slug = article_slug(&path);
+            prop_assert!(!slug.is_empty());
+            for segment in slug.split('/') {
+                prop_assert!(
+                    !segment.is_empty()
+                        && segment.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                    "{:?} gave {:?}", path, slug
+                );
+            }
+            prop_assert_eq!(article_slug(&path), slug);
+        }
+
+        #[test]
+        fn paths_that_differ_only_in_what_cleaning_drops_get_different_slugs(
+            stem in "[a-z]{1,8}", sep in "[ _.!]{1,3}", tail in "[a-z]{1,8}",
+        ) {
+            let a = article_slug(&format!("{stem}{sep}{tail}.txt"));
+            let b = article_slug(&format!("{stem}-{tail}.txt"));
+            prop_assert_ne!(a, b);
+        }
     }
 }

@@ -13,6 +13,10 @@ pub struct Article {
     pub id: ArticleId,
     /// Path of the seed file relative to the seeds folder, with `/` separators.
     pub source: String,
+    /// Where the article's own page is, `/articles/{slug}/`: made from
+    /// `source` by [`article_slug`](crate::layout::article_slug), so it is
+    /// stable across edits and the same whatever the topics.
+    pub slug: String,
     /// The title exactly as written (minus illegal characters).
     pub title: String,
     /// The canonical link, absolute http(s), if the seed has one.
@@ -36,7 +40,8 @@ pub struct Article {
     pub authors: Vec<String>,
     /// Front-matter tags; a tag equal to a topic slug places the article in it.
     pub tags: Vec<String>,
-    /// Absolute URL of a lead image, if any.
+    /// Absolute URL of a lead image, if any; `caption` is its caption and
+    /// credit.
     pub image: Option<String>,
 }
 

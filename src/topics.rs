@@ -234,6 +234,7 @@ mod tests {
         Article {
             id: ArticleId::Urn("urn:uuid:0".into()),
             source: "a.txt".into(),
+            slug: "a".into(),
             title: title.into(),
             url: None,
             published: when,

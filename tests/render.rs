@@ -19,7 +19,8 @@ use quick_xml::NsReader;
 use tidings::config::Config;
 use tidings::layout::{self, Format};
 use tidings::model::{Article, ArticleId, Link};
-use tidings::render::{atom, html, json, opml, rss, FeedView, SiteView};
+use tidings::render::article::render_article_page;
+use tidings::render::{atom, html, json, opml, rss, Category, FeedView, SiteView};
 use tidings::select::site_view;
 
 const CONFIG: &str = r#"
@@ -83,6 +84,7 @@ fn sample() -> Article {
     Article {
         id: ArticleId::Permalink(SAMPLE_URL.into()),
         source: "000_ac2916338c6b5aee.txt".into(),
+        slug: "000-ac2916338c6b5aee-b7967f".into(),
         title: "Putin Ready to Freeze War on Current Battlefield Lines – Reuters".into(),
         url: Some(SAMPLE_URL.into()),
         published: date("2024-05-24T00:00:00+00:00"),
@@ -116,6 +118,7 @@ fn the_sample_fixture_is_what_ingest_makes_of_the_seed() {
     let fixture = sample();
     // The fields renderers read.
     assert_eq!(real.id, fixture.id);
+    assert_eq!(real.slug, fixture.slug);
     assert_eq!(real.title, fixture.title);
     assert_eq!(real.url, fixture.url);
     assert_eq!(real.published, fixture.published);
@@ -128,23 +131,25 @@ fn the_sample_fixture_is_what_ingest_makes_of_the_seed() {
 }
 
 /// Markup characters, a CDATA terminator, an emoji and a non-UTC offset;
-/// no canonical URL, so its id is a URN.
+/// no canonical URL, so its id is a URN and its link its page. An image
+/// whose URL has a query and whose caption and credit hold markup.
 fn hostile() -> Article {
     Article {
         id: ArticleId::Urn("urn:uuid:6f1c2a3e-2b1d-5c8e-9a4f-0d2e3c4b5a69".into()),
         source: "local/hostile.md".into(),
+        slug: "local/hostile".into(),
         title: "Tom & Jerry <script>alert(1)</script> ]]> \"quoted\" 'single' in Kyiv 🦀".into(),
         url: None,
         published: date("2024-05-25T09:30:00+03:00"),
         updated: date("2024-05-26T12:00:00+03:00"),
-        caption: None,
+        caption: Some("Tom & <Jerry> ]]> \"cat\" | © Hanna–Barbera <studio>".into()),
         paragraphs: vec!["Fish & chips < 5 ]]> done in Kyiv 🦀".into()],
         related: vec![],
         content_html: "<p>Fish &amp; chips &lt; 5 ]]> done, <![CDATA[ nested ]]]]> in <a href=\"https://example.com/?a=1&amp;b=2\">Kyiv</a> 🦀</p>".into(),
         summary: "Fish & chips < 5 ]]> done in Kyiv 🦀".into(),
         authors: vec![],
         tags: vec![],
-        image: None,
+        image: Some("https://news.example.org/tidings/img/tom.svg?w=1200&h=630".into()),
     }
 }
 
@@ -154,6 +159,7 @@ fn rtl() -> Article {
     Article {
         id: ArticleId::Permalink(url.into()),
         source: "rtl.txt".into(),
+        slug: "rtl".into(),
         title: "مرحبا بالعالم — שלום עולם".into(),
         url: Some(url.into()),
         published: date("2024-05-23T18:45:00-04:00"),
@@ -170,17 +176,19 @@ fn rtl() -> Article {
     }
 }
 
-/// Its own authors, a tag that places it in a topic, a lead image.
+/// Its own authors, a tag that places it in a topic, a lead image with a
+/// caption and credit.
 fn authored() -> Article {
     let url = "https://news.example.org/tidings/articles/authored";
     Article {
         id: ArticleId::Permalink(url.into()),
         source: "authored.md".into(),
+        slug: "authored".into(),
         title: "Authored analysis with tags".into(),
         url: Some(url.into()),
         published: date("2024-05-20T08:00:00+02:00"),
         updated: date("2024-05-25T10:00:00+02:00"),
-        caption: None,
+        caption: Some("Two analysts at work. Photo: Jane Doe".into()),
         paragraphs: vec!["An analysis written by two people.".into()],
         related: vec![],
         content_html: "<p>An analysis written by two people.</p>\n<p><img src=\"https://news.example.org/img/a.jpg\" alt=\"\"></p>\n".into(),
@@ -606,17 +614,11 @@ fn assert_entry_matches(
         "{context}: title"
     );
     let hrefs: Vec<&str> = entry.links.iter().map(|l| l.href.as_str()).collect();
-    match &article.url {
-        Some(url) => assert_eq!(
-            hrefs.first().copied(),
-            Some(url.as_str()),
-            "{context}: link"
-        ),
-        None => assert!(
-            hrefs.is_empty(),
-            "{context}: no link without a URL, got {hrefs:?}"
-        ),
-    }
+    assert_eq!(
+        hrefs.first().copied(),
+        Some(expected_link(article).as_str()),
+        "{context}: link"
+    );
     assert_eq!(
         entry.published,
         Some(article.published.to_utc()),
@@ -653,15 +655,17 @@ fn assert_entry_matches(
     } else {
         article.authors.iter().map(String::as_str).collect()
     };
-    if format == Format::Atom && article.authors.is_empty() {
-        // The feed-level author applies; feed-rs does not copy it down.
-        assert!(
-            authors.is_empty() || authors == expected,
-            "{context}: authors {authors:?}"
-        );
-    } else {
-        assert_eq!(authors, expected, "{context}: authors");
-    }
+    assert_eq!(authors, expected, "{context}: authors");
+}
+
+/// Where an entry must link: the canonical URL, else the article's page.
+fn expected_link(article: &Article) -> String {
+    article.url.clone().unwrap_or_else(|| {
+        format!(
+            "https://news.example.org/tidings/articles/{}/",
+            article.slug
+        )
+    })
 }
 
 fn assert_feed_reads_back(format: Format) {
@@ -946,7 +950,7 @@ fn every_namespace_prefix_is_declared() {
     }
     // The test would prove nothing if the documents used no prefix.
     let used: Vec<&str> = prefixes.iter().map(String::as_str).collect();
-    assert_eq!(used, ["atom", "content", "dc"]);
+    assert_eq!(used, ["atom", "content", "dc", "media"]);
     let rss_doc = parse_xml(&rss::render_rss(&site.feeds[0]));
     assert_eq!(
         rss_doc.attr("xmlns:content"),
@@ -1313,7 +1317,10 @@ fn json_feed_has_the_1_1_shape() {
     let all = json_value(&json::render_json(&site.feeds[0]));
     let urn = &all["items"][0];
     assert_eq!(urn["id"], hostile().id.as_str());
-    assert!(urn.get("url").is_none(), "no url without a canonical link");
+    assert_eq!(
+        urn["url"], "https://news.example.org/tidings/articles/local/hostile/",
+        "the article's page without a canonical link"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1384,8 +1391,10 @@ fn home_page_advertises_the_all_feeds_for_autodiscovery() {
     assert!(home.contains("<time datetime=\"2024-05-24T00:00:00+00:00\">24 May 2024</time>"));
     // The hostile article's date in its own offset, not converted.
     assert!(home.contains("<time datetime=\"2024-05-25T09:30:00+03:00\">25 May 2024</time>"));
-    // An article without a URL has a title without a link.
-    assert!(home.contains("<h3 dir=\"auto\">Tom &amp; Jerry"));
+    // An article without a URL links to its own page.
+    assert!(home.contains(
+        "<h3 dir=\"auto\"><a href=\"https://news.example.org/tidings/articles/local/hostile/\">Tom &amp; Jerry"
+    ));
 }
 
 #[test]
@@ -1507,4 +1516,493 @@ fn rss_titles_and_creators_with_markup_read_back_as_plain_text() {
         }
         assert_eq!(&as_html_text(source), plain, "{name}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// Images, links to article pages, and the article page.
+
+/// The image each format must carry for `article`, read back by feed-rs
+/// (RSS, Atom) or as JSON (feed-rs does not read JSON Feed's `image`).
+#[test]
+fn lead_images_are_in_every_format_and_read_back() {
+    let config = config();
+    let articles = articles();
+    let site = site_view(&config, &articles);
+    let all = feed(&site, "all");
+    let expected = |id: &str| -> Option<(&str, &str, &str, &str)> {
+        let hostile = hostile();
+        let authored = authored();
+        if id == hostile.id.as_str() {
+            Some((
+                "https://news.example.org/tidings/img/tom.svg?w=1200&h=630",
+                "image/svg+xml",
+                "Tom & <Jerry> ]]> \"cat\"",
+                "© Hanna–Barbera <studio>",
+            ))
+        } else if id == authored.id.as_str() {
+            Some((
+                "https://news.example.org/img/a.jpg",
+                "image/jpeg",
+                "Two analysts at work.",
+                "Photo: Jane Doe",
+            ))
+        } else {
+            None
+        }
+    };
+    let mut seen = 0;
+    for format in [Format::Rss, Format::Atom] {
+        let doc = render(all, format);
+        let parsed = feed_rs::parser::parse(doc.as_bytes()).expect("feed-rs reads it");
+        for entry in &parsed.entries {
+            let Some((url, media_type, caption, credit)) = expected(&entry.id) else {
+                assert!(entry.media.is_empty(), "{format:?} {}: no image", entry.id);
+                continue;
+            };
+            seen += 1;
+            let media = &entry.media[0];
+            let content = &media.content[0];
+            assert_eq!(content.url.as_ref().map(|u| u.as_str()), Some(url));
+            assert_eq!(
+                content
+                    .content_type
+                    .as_ref()
+                    .map(|t| t.to_string())
+                    .as_deref(),
+                Some(media_type)
+            );
+            assert_eq!(media.thumbnails[0].image.uri, url, "{format:?} thumbnail");
+            assert_eq!(
+                media.description.as_ref().map(|d| d.content.as_str()),
+                Some(caption),
+                "{format:?} media:description"
+            );
+            let credits: Vec<&str> = media.credits.iter().map(|c| c.entity.as_str()).collect();
+            assert_eq!(credits, [credit], "{format:?} media:credit");
+            if format == Format::Atom {
+                let enclosure = entry
+                    .links
+                    .iter()
+                    .find(|l| l.rel.as_deref() == Some("enclosure"))
+                    .expect("an enclosure link");
+                assert_eq!(enclosure.href, url);
+                assert_eq!(enclosure.media_type.as_deref(), Some(media_type));
+                assert_eq!(enclosure.length, None, "the length is not known");
+            }
+        }
+        // The XML itself: medium, and no RSS enclosure (its length is unknown).
+        let root = parse_xml(&doc);
+        for element in root.descendants() {
+            assert_ne!(
+                element.local, "enclosure",
+                "{format:?}: no enclosure element"
+            );
+            if element.qname == "media:content" {
+                assert_eq!(element.ns.as_deref(), Some("http://search.yahoo.com/mrss/"));
+                assert_eq!(element.attr("medium"), Some("image"));
+            }
+        }
+    }
+    let json = json_value(&json::render_json(all));
+    for item in json["items"].as_array().unwrap() {
+        match expected(item["id"].as_str().unwrap()) {
+            Some((url, ..)) => {
+                seen += 1;
+                assert_eq!(item["image"], url);
+                assert_eq!(item["banner_image"], url);
+            }
+            None => assert!(item.get("image").is_none() && item.get("banner_image").is_none()),
+        }
+    }
+    assert_eq!(seen, 6, "two articles with images in three formats");
+}
+
+/// The shape of every feed stays the same with or without images: the
+/// media namespace is declared on the root of RSS and Atom even when no
+/// entry uses it.
+#[test]
+fn the_media_namespace_is_declared_whatever_the_entries() {
+    let config = config();
+    let articles = vec![sample()];
+    let site = site_view(&config, &articles);
+    for format in [Format::Rss, Format::Atom] {
+        let doc = render(&site.feeds[0], format);
+        assert!(
+            doc.contains("xmlns:media=\"http://search.yahoo.com/mrss/\""),
+            "{format:?}"
+        );
+        assert!(
+            !doc.contains("<media:"),
+            "{format:?}: the sample has no image"
+        );
+    }
+}
+
+#[test]
+fn entries_without_a_url_link_to_their_page_and_keep_their_urn() {
+    let config = config();
+    let articles = articles();
+    let site = site_view(&config, &articles);
+    let hostile = hostile();
+    let page = "https://news.example.org/tidings/articles/local/hostile/";
+    let ukraine = feed(&site, "ukraine");
+
+    let rss_doc = parse_xml(&rss::render_rss(ukraine));
+    let item = rss_doc.one("channel").all("item")[0];
+    assert_eq!(item.one("link").text, page);
+    assert_eq!(item.one("guid").text, hostile.id.as_str());
+    assert_eq!(item.one("guid").attr("isPermaLink"), Some("false"));
+
+    let atom_doc = parse_xml(&atom::render_atom(ukraine));
+    let entry = atom_doc.all("entry")[0];
+    assert_eq!(entry.one("id").text, hostile.id.as_str());
+    let alternate = entry
+        .all("link")
+        .into_iter()
+        .find(|l| l.attr("rel") == Some("alternate"))
+        .expect("an alternate link");
+    assert_eq!(alternate.attr("href"), Some(page));
+
+    let json = json_value(&json::render_json(ukraine));
+    assert_eq!(json["items"][0]["id"], hostile.id.as_str());
+    assert_eq!(json["items"][0]["url"], page);
+
+    let topic_page = html::render_topic_page(&site, ukraine);
+    assert!(topic_page.contains(&format!("<h2 dir=\"auto\"><a href=\"{page}\">")));
+    // An article with a URL still links to the original.
+    assert!(html::render_home(&site).contains(&format!("<a href=\"{}\">", SAMPLE_URL)));
+}
+
+#[test]
+fn every_atom_entry_names_an_author() {
+    let config = config();
+    let articles = articles();
+    let site = site_view(&config, &articles);
+    for view in &site.feeds {
+        let root = parse_xml(&atom::render_atom(view));
+        for entry in root.all("entry") {
+            let names: Vec<&str> = entry
+                .all("author")
+                .iter()
+                .map(|a| a.one("name").text.as_str())
+                .collect();
+            let id = &entry.one("id").text;
+            let article = articles.iter().find(|a| a.id.as_str() == id).unwrap();
+            let expected: Vec<&str> = if article.authors.is_empty() {
+                vec!["Example Newsroom"]
+            } else {
+                article.authors.iter().map(String::as_str).collect()
+            };
+            assert_eq!(names, expected, "{id}");
+        }
+    }
+}
+
+#[test]
+fn counts_in_pages_agree_with_their_number() {
+    let one = Config::parse(
+        &CONFIG.replace("max_entries = 50", "max_entries = 1"),
+        Path::new("tests/render.toml"),
+    )
+    .unwrap();
+    let articles = articles();
+    let site = site_view(&one, &articles);
+    let home = html::render_home(&site);
+    assert!(home.contains("The latest of 4 articles is shown"), "{home}");
+    assert!(!home.contains(" 1 articles"));
+    let single = vec![sample()];
+    let site = site_view(&one, &single);
+    let home = html::render_home(&site);
+    assert!(home.contains("(1 article)"), "{home}");
+    let russia = html::render_topic_page(&site, feed(&site, "russia"));
+    assert!(russia.contains("<p>1 article. Subscribe"), "{russia}");
+    assert!(!russia.contains("1 articles"));
+}
+
+/// The page of `article` as the site shows it, with its topics.
+fn article_page(config: &Config, article: &Article) -> String {
+    let matcher = tidings::topics::Matcher::new(&config.topics);
+    let categories: Vec<Category<'_>> = matcher
+        .classify(article)
+        .into_iter()
+        .map(|i| Category {
+            slug: &config.topics[i].slug,
+            title: &config.topics[i].title,
+        })
+        .collect();
+    render_article_page(&config.site, article, &categories)
+}
+
+#[test]
+fn snapshot_sample_article_page() {
+    insta::assert_snapshot!("sample_article_page", article_page(&config(), &sample()));
+}
+
+/// An HTML5 tokenizer's reading of a page: what a browser sees.
+#[derive(Debug, PartialEq)]
+enum Html5 {
+    Start(String, Vec<(String, String)>),
+    End(String),
+    Text(String),
+    Error(String),
+}
+
+fn html5_tokens(doc: &str) -> Vec<Html5> {
+    use html5ever::tokenizer::{
+        BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+    };
+    use std::cell::RefCell;
+
+    #[derive(Default)]
+    struct Sink(RefCell<Vec<Html5>>);
+    impl TokenSink for Sink {
+        type Handle = ();
+        fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+            let mut tokens = self.0.borrow_mut();
+            match token {
+                Token::TagToken(tag) => {
+                    let name = tag.name.to_string();
+                    if tag.kind == TagKind::EndTag {
+                        tokens.push(Html5::End(name));
+                        return TokenSinkResult::Continue;
+                    }
+                    let attrs = tag
+                        .attrs
+                        .iter()
+                        .map(|a| (a.name.local.to_string(), a.value.to_string()))
+                        .collect();
+                    tokens.push(Html5::Start(name.clone(), attrs));
+                    // What a tree builder tells the tokenizer: these
+                    // elements' contents are text up to their end tag.
+                    use html5ever::tokenizer::states::RawKind;
+                    return match name.as_str() {
+                        "script" => TokenSinkResult::RawData(RawKind::ScriptData),
+                        "title" => TokenSinkResult::RawData(RawKind::Rcdata),
+                        "style" => TokenSinkResult::RawData(RawKind::Rawtext),
+                        _ => TokenSinkResult::Continue,
+                    };
+                }
+                Token::CharacterTokens(text) => match tokens.last_mut() {
+                    Some(Html5::Text(t)) => t.push_str(&text),
+                    _ => tokens.push(Html5::Text(text.to_string())),
+                },
+                Token::ParseError(e) => tokens.push(Html5::Error(e.to_string())),
+                _ => {}
+            }
+            TokenSinkResult::Continue
+        }
+    }
+
+    let input = BufferQueue::default();
+    input.push_back(doc.into());
+    let tokenizer = Tokenizer::new(Sink::default(), TokenizerOpts::default());
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    tokenizer.sink.0.take()
+}
+
+/// The text inside the first `name` element, as the tokenizer read it.
+fn html5_text(tokens: &[Html5], name: &str) -> String {
+    let at = tokens
+        .iter()
+        .position(|t| matches!(t, Html5::Start(n, _) if n == name))
+        .unwrap_or_else(|| panic!("no <{name}>"));
+    match (&tokens[at + 1], &tokens[at + 2]) {
+        (Html5::Text(text), Html5::End(end)) if end == name => text.clone(),
+        other => panic!("<{name}> holds {other:?}"),
+    }
+}
+
+fn html5_meta<'t>(tokens: &'t [Html5], property: &str) -> Vec<&'t str> {
+    tokens
+        .iter()
+        .filter_map(|t| match t {
+            Html5::Start(name, attrs) if name == "meta" => {
+                let get = |key: &str| {
+                    attrs
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, v)| v.as_str())
+                };
+                (get("property") == Some(property)).then(|| get("content").unwrap_or(""))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn article_pages_survive_hostile_titles_in_a_real_html5_tokenizer() {
+    let config = config();
+    for title in [
+        "</script><script>alert(1)</script>",
+        "<!-- </script> --> & <b>bold</b> \"q\" 'a'",
+        "</title></head><body onload=alert(1)>",
+        "<\u{2028}/script>\u{2029} ]]> 🦀",
+    ] {
+        let mut article = hostile();
+        article.title = title.into();
+        // A body as the sanitizer leaves it (the fixture's holds a CDATA
+        // section, which HTML reads as a bogus comment).
+        article.content_html = "<p>Fish &amp; chips &lt; 5 ]]&gt; done.</p>".into();
+        let page = article_page(&config, &article);
+        let tokens = html5_tokens(&page);
+        let errors: Vec<_> = tokens
+            .iter()
+            .filter(|t| matches!(t, Html5::Error(_)))
+            .collect();
+        assert!(errors.is_empty(), "{title}: {errors:?}");
+        let scripts = tokens
+            .iter()
+            .filter(|t| matches!(t, Html5::Start(n, _) if n == "script"))
+            .count();
+        assert_eq!(scripts, 1, "{title}: exactly the JSON-LD script");
+        let ld: serde_json::Value =
+            serde_json::from_str(&html5_text(&tokens, "script")).expect("JSON-LD is JSON");
+        assert_eq!(ld["headline"], title);
+        assert_eq!(ld["@type"], "NewsArticle");
+        assert_eq!(
+            html5_text(&tokens, "title"),
+            format!("{title} – Example News")
+        );
+        assert_eq!(html5_text(&tokens, "h1"), title);
+        assert_eq!(html5_meta(&tokens, "og:title"), [title]);
+        // No element but those the page writes itself.
+        for token in &tokens {
+            if let Html5::Start(name, attrs) = token {
+                assert_ne!(name, "b", "{title}");
+                assert!(
+                    attrs.iter().all(|(k, _)| !k.starts_with("on")),
+                    "{title}: event handler on <{name}>"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn article_page_has_its_image_topics_feeds_and_sharing_metadata() {
+    let config = config();
+    let article = authored();
+    let page = article_page(&config, &article);
+    html_tags(&page);
+    let tokens = html5_tokens(&page);
+    assert!(
+        !tokens.iter().any(|t| matches!(t, Html5::Error(_))),
+        "{tokens:?}"
+    );
+    let start = |name: &str| -> Vec<&Vec<(String, String)>> {
+        tokens
+            .iter()
+            .filter_map(|t| match t {
+                Html5::Start(n, attrs) if n == name => Some(attrs),
+                _ => None,
+            })
+            .collect()
+    };
+    let image = "https://news.example.org/img/a.jpg";
+    let img = start("img");
+    // The body holds an <img> too; the figure's comes first.
+    assert_eq!(attr(img[0], "src"), Some(image));
+    assert_eq!(attr(img[0], "alt"), Some("Two analysts at work."));
+    assert_eq!(
+        html5_text(&tokens, "small"),
+        "Photo: Jane Doe",
+        "the credit in the figcaption"
+    );
+    let canonical: Vec<_> = start("link")
+        .into_iter()
+        .filter(|a| attr(a, "rel") == Some("canonical"))
+        .collect();
+    assert_eq!(attr(canonical[0], "href"), article.url.as_deref());
+    let feeds: Vec<&str> = start("link")
+        .into_iter()
+        .filter(|a| attr(a, "rel") == Some("alternate"))
+        .filter_map(|a| attr(a, "href"))
+        .collect();
+    let base = "https://news.example.org/tidings/feeds/";
+    assert_eq!(
+        feeds,
+        [
+            format!("{base}all.rss"),
+            format!("{base}all.atom"),
+            format!("{base}all.json"),
+            format!("{base}russia.rss"),
+            format!("{base}russia.atom"),
+            format!("{base}russia.json"),
+        ]
+    );
+    assert!(page.contains("<a href=\"https://news.example.org/tidings/topics/russia/\">Russia</a>"));
+    assert!(page.contains(">Jane Doe</span> and <span dir=\"auto\">Иван Петров</span>"));
+    for (property, expected) in [
+        ("og:type", vec!["article"]),
+        ("og:title", vec![article.title.as_str()]),
+        ("og:url", vec![article.url.as_deref().unwrap()]),
+        ("og:description", vec![article.summary.as_str()]),
+        ("og:image", vec![image]),
+        ("og:image:type", vec!["image/jpeg"]),
+        ("og:site_name", vec!["Example News"]),
+        ("article:published_time", vec!["2024-05-20T08:00:00+02:00"]),
+        ("article:modified_time", vec!["2024-05-25T10:00:00+02:00"]),
+        ("article:tag", vec!["Russia"]),
+    ] {
+        assert_eq!(html5_meta(&tokens, property), expected, "{property}");
+    }
+    let ld: serde_json::Value = serde_json::from_str(&html5_text(&tokens, "script")).unwrap();
+    assert_eq!(ld["@context"], "https://schema.org");
+    assert_eq!(ld["headline"], article.title.as_str());
+    assert_eq!(ld["datePublished"], "2024-05-20T08:00:00+02:00");
+    assert_eq!(ld["dateModified"], "2024-05-25T10:00:00+02:00");
+    assert_eq!(ld["image"][0], image);
+    assert_eq!(
+        ld["mainEntityOfPage"]["@id"],
+        article.url.as_deref().unwrap()
+    );
+    assert_eq!(ld["publisher"]["name"], "Example News");
+    assert_eq!(ld["author"][1]["name"], "Иван Петров");
+    assert_eq!(ld["author"][1]["@type"], "Person");
+}
+
+#[test]
+fn an_article_without_a_url_is_its_own_canonical_page_by_the_site_author() {
+    let config = config();
+    let article = hostile();
+    let page = article_page(&config, &article);
+    let tokens = html5_tokens(&page);
+    let own = "https://news.example.org/tidings/articles/local/hostile/";
+    assert!(page.contains(&format!("<link rel=\"canonical\" href=\"{own}\">")));
+    assert_eq!(html5_meta(&tokens, "og:url"), [own]);
+    let ld: serde_json::Value = serde_json::from_str(&html5_text(&tokens, "script")).unwrap();
+    assert_eq!(ld["mainEntityOfPage"]["@id"], own);
+    assert_eq!(ld["author"][0]["name"], "Example Newsroom");
+    assert!(page.contains(" · By <span dir=\"auto\">Example Newsroom</span>"));
+    // Published and updated differ: both are shown, machine-readable.
+    assert!(page.contains("<time datetime=\"2024-05-25T09:30:00+03:00\">25 May 2024</time>, updated <time datetime=\"2024-05-26T12:00:00+03:00\">26 May 2024</time>"));
+    assert!(!page.contains("Originally published"));
+    // The caption and credit, escaped, with the credit apart.
+    assert_eq!(html5_text(&tokens, "small"), "© Hanna–Barbera <studio>");
+}
+
+#[test]
+fn related_links_the_body_lacks_are_listed_on_the_page() {
+    let config = config();
+    let mut article = sample();
+    article.related.push(tidings::model::Link {
+        text: "In the body already".into(),
+        url: Some("https://example.org/r?a=1&b=2".into()),
+    });
+    article
+        .content_html
+        .push_str("<p>Related: <a href=\"https://example.org/r?a=1&amp;b=2\" rel=\"noopener noreferrer\">In the body already</a></p>\n");
+    article.related.push(tidings::model::Link {
+        text: "Not in the body".into(),
+        url: Some("https://example.org/s".into()),
+    });
+    let page = article_page(&config, &article);
+    let aside = &page[page.find("<aside").expect("a related section")..];
+    assert!(aside.contains(
+        "<cite>Russian Troops &#39;Bogged Down&#39; in Battle for Vovchansk, Ukraine Says</cite>"
+    ));
+    assert!(aside.contains("<a href=\"https://example.org/s\">Not in the body</a>"));
+    assert!(!aside.contains("In the body already"));
 }

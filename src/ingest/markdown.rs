@@ -6,7 +6,7 @@
 //! - The file must start with a line `+++`; the front matter runs to the next
 //!   line `+++`. A file that opens with `---` (YAML) is told to use TOML.
 //! - Keys: `title` and `date` (required), `updated`, `url`, `authors`,
-//!   `tags`, `summary`, `image`, `draft`. Any other key, a wrong type or
+//!   `tags`, `summary`, `image`, `caption`, `draft`. Any other key, a wrong type or
 //!   invalid TOML rejects the file, with the line of the problem in the file
 //!   (not in the front matter).
 //! - `date`/`updated`: a TOML offset date-time keeps its offset; a local
@@ -18,7 +18,9 @@
 //!   `http(s)`, else it is ignored with a warning and the id comes from the
 //!   path. `image`: absolute, or relative to `site.base_url`; anything else
 //!   (a `javascript:` or `data:` URL) is ignored with a warning.
-//! - `title`, `summary`, `authors` and `tags`: whitespace runs (a TOML
+//!   `caption`: the image's caption and credit, as the seed text format's
+//!   caption line (plain text; not part of the body).
+//! - `title`, `summary`, `caption`, `authors` and `tags`: whitespace runs (a TOML
 //!   multi-line string's line breaks too) become one space. In `authors`
 //!   and `tags`, arrays of strings, blank entries are dropped and repeated
 //!   ones kept once.
@@ -87,6 +89,7 @@ struct FrontMatter {
     tags: Option<Spanned<Vec<String>>>,
     summary: Option<Spanned<String>>,
     image: Option<Spanned<String>>,
+    caption: Option<Spanned<String>>,
     #[serde(default)]
     draft: bool,
 }
@@ -142,7 +145,7 @@ pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
             let message = e.message().trim_end().replace('\n', " ");
             cx.error(
                 line,
-                format!("invalid front matter: {message} (keys: title, date, updated, url, authors, tags, summary, image, draft)"),
+                format!("invalid front matter: {message} (keys: title, date, updated, url, authors, tags, summary, image, caption, draft)"),
             );
             return None;
         }
@@ -262,6 +265,15 @@ pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
         ))
     });
 
+    let caption = fm.caption.as_ref().map(|c| {
+        collapse_whitespace(&legal(
+            c.get_ref(),
+            file_line(c.span().start),
+            "caption",
+            cx,
+        ))
+    });
+
     let html = match render(body) {
         Ok(html) => html,
         Err((offset, problem)) => {
@@ -289,7 +301,7 @@ pub(super) fn parse(text: &str, cx: &mut FileContext<'_>) -> Option<Parts> {
         url,
         published,
         updated,
-        caption: None,
+        caption: caption.filter(|c| !c.is_empty()),
         paragraphs: None,
         lead: None,
         related: Vec::new(),
@@ -783,6 +795,27 @@ mod tests {
         parse_seed("seeds/m.md", "m.md", text.as_bytes(), &config())
     }
 
+    /// The README's example, copied as it is, publishes every key.
+    #[test]
+    fn the_readme_example_publishes_as_it_is() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("```markdown\n").expect("the example") + "```markdown\n".len();
+        let example = &readme[start..start + readme[start..].find("```").unwrap()];
+        let (article, diagnostics) = parse(example);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let a = article.expect("published");
+        assert_eq!(a.title, "Grain corridor reopens");
+        assert_eq!(a.authors, ["Olena Petrenko"]);
+        assert_eq!(
+            a.image.as_deref(),
+            Some("https://news.example.org/images/port.jpg")
+        );
+        assert_eq!(
+            a.caption.as_deref(),
+            Some("Grain ships in Odesa. Photo: Olena Petrenko")
+        );
+    }
+
     fn article(text: &str) -> Article {
         let (a, d) = parse(text);
         assert!(d.iter().all(|d| !d.is_error()), "{d:?}");
@@ -802,8 +835,11 @@ mod tests {
         let a = article(
             "+++\ntitle = \"Hello\"\ndate = 2024-05-24T10:15:00+01:00\nupdated = \"May 25, 2024\"\n\
              url = \"https://example.org/hello\"\nauthors = [\"Ann\", \" \", \"Bo\"]\ntags = [\"ukraine\", \"ukraine\"]\n\
-             summary = \"  Short\\n summary. \"\nimage = \"img/lead.jpg\"\ndraft = false\n+++\n\n# Heading\n\nFirst *para*.\n",
+             summary = \"  Short\\n summary. \"\nimage = \"img/lead.jpg\"\ncaption = \"The port\\n at dawn. AP\"\n\
+             draft = false\n+++\n\n# Heading\n\nFirst *para*.\n",
         );
+        assert_eq!(a.caption.as_deref(), Some("The port at dawn. AP"));
+        assert_eq!(a.slug, "m");
         assert_eq!(a.title, "Hello");
         assert_eq!(a.published.to_rfc3339(), "2024-05-24T10:15:00+01:00");
         assert_eq!(a.updated.to_rfc3339(), "2024-05-25T00:00:00+03:00");

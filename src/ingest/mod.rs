@@ -628,6 +628,7 @@ impl<'c> SeedParser<'c> {
         Article {
             id,
             source: relative_path.to_owned(),
+            slug: crate::layout::article_slug(relative_path),
             title: parts.title,
             url: parts.url,
             published: parts.published,

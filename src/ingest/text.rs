@@ -571,6 +571,35 @@ mod tests {
 
     const HEAD: &str = "A title\n\nMay 24, 2024\n\n";
 
+    /// The README's example, copied as a reader would copy it, publishes
+    /// with every part where the README says.
+    #[test]
+    fn the_readme_example_publishes_as_it_is() {
+        let readme = include_str!("../../README.md");
+        let section = &readme[readme.find("### Seed text").expect("the section")..];
+        let start = section.find("```text\n").expect("the example") + "```text\n".len();
+        let example = &section[start..start + section[start..].find("```").unwrap()];
+        let (article, diagnostics) = parse_bytes(example.as_bytes());
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let a = article.expect("published");
+        assert_eq!(
+            a.title,
+            "Putin Ready to Freeze War on Current Battlefield Lines – Reuters"
+        );
+        assert_eq!(a.published.to_rfc3339(), "2024-05-24T00:00:00+00:00");
+        assert_eq!(
+            a.caption.as_deref(),
+            Some("Vladimir Putin with military officers. kremlin.ru")
+        );
+        assert_eq!(a.paragraphs.len(), 2, "{:?}", a.paragraphs);
+        assert_eq!(a.related.len(), 1);
+        assert_eq!(
+            a.url.as_deref(),
+            Some("https://www.themoscowtimes.com/2024/05/24/putin-ready-to-freeze-war-on-current-battlefield-lines-reuters-a85215")
+        );
+        assert_eq!(a.slug, "t");
+    }
+
     #[test]
     fn title_is_kept_as_written() {
         let a = article("\n\n  Putin Ready – Reuters  \n\nMay 24, 2024\n\nBody.\n");

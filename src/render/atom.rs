@@ -4,8 +4,16 @@
 //!
 //! - The feed id is the feed's own URL: stable across builds and unique per
 //!   topic. Entry ids are the article ids, the same as in RSS and JSON Feed.
-//! - The site author is the feed-level author; an entry names its own
-//!   authors only when the article has some, otherwise the feed's apply.
+//! - The site author is the feed-level author, and every entry names its
+//!   authors too: the article's own, else the site author. RFC 4287 lets
+//!   an entry inherit the feed's, but an entry copied out of its feed (as
+//!   readers and aggregators do) would then have none.
+//! - An entry's `alternate` link is the article's canonical URL, or its
+//!   page on the site when it has none.
+//! - A lead image is a `link rel="enclosure"` with its type (no `length`:
+//!   tidings does not know it) and the Media RSS elements that readers
+//!   look for in Atom too (`media:content` with caption and credit,
+//!   `media:thumbnail`); the `media` namespace is always declared.
 //! - Categories: `term` is the topic slug, `label` its title, `scheme` the
 //!   URL prefix of topic pages (see [`super::topic_scheme`]).
 //! - `summary` is plain text (`type="text"`, the default, so not written);
@@ -16,16 +24,20 @@
 //!   `<fh:archive/>`, `current`, and `prev-archive`/`next-archive` to its
 //!   neighbours. Every page keeps the feed's `id`: they are one feed.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use atom_syndication::extension::{Extension, ExtensionMap};
 use atom_syndication::{
     CategoryBuilder, Content, EntryBuilder, Feed, FeedBuilder, Generator, Link, Person, Text,
     WriteConfig,
 };
 
+use super::image::{LeadImage, MediaElement, MEDIA_RSS};
 use super::{cut_entry, Entry, FeedView, Frame, Place, HISTORY_NAMESPACE, HISTORY_PREFIX};
 use crate::config::Site;
 use crate::layout::Format;
+use crate::xml::escape;
 
 /// The Atom 1.0 document of `feed`.
 pub fn render_atom(feed: &FeedView<'_>) -> String {
@@ -81,6 +93,10 @@ fn model<A>(feed: &FeedView<'_, A>) -> Feed {
         .id(feed.feed_url(Format::Atom))
         .updated(feed.updated)
         .authors(vec![person(&site.author)])
+        .namespaces(BTreeMap::from([(
+            "media".to_string(),
+            MEDIA_RSS.to_string(),
+        )]))
         .generator(Some(Generator {
             value: "tidings".into(),
             uri: None,
@@ -152,13 +168,11 @@ fn atom_entry(site: &Site, entry: &Entry<'_>) -> atom_syndication::Entry {
         .id(article.id.as_str().to_string())
         .updated(article.updated)
         .published(Some(article.published))
-        .authors(
-            article
-                .authors
-                .iter()
-                .map(|a| person(a))
-                .collect::<Vec<_>>(),
-        )
+        .authors(if article.authors.is_empty() {
+            vec![person(&site.author)]
+        } else {
+            article.authors.iter().map(|a| person(a)).collect()
+        })
         .categories(
             entry
                 .categories
@@ -172,13 +186,7 @@ fn atom_entry(site: &Site, entry: &Entry<'_>) -> atom_syndication::Entry {
                 })
                 .collect::<Vec<_>>(),
         )
-        .links(
-            article
-                .url
-                .iter()
-                .map(|url| link("alternate", url.clone(), "text/html"))
-                .collect::<Vec<_>>(),
-        )
+        .links(links(site, entry))
         .content(Some(Content {
             content_type: Some("html".into()),
             value: Some(article.content_html.clone()),
@@ -187,7 +195,56 @@ fn atom_entry(site: &Site, entry: &Entry<'_>) -> atom_syndication::Entry {
     if !article.summary.is_empty() {
         builder.summary(Some(Text::plain(article.summary.clone())));
     }
+    if let Some(image) = LeadImage::of(article) {
+        builder.extensions(media(image));
+    }
     builder.build()
+}
+
+/// The entry's page (`alternate`) and its image (`enclosure`).
+fn links(site: &Site, entry: &Entry<'_>) -> Vec<Link> {
+    let mut links = vec![link(
+        "alternate",
+        super::link(site, entry.article),
+        "text/html",
+    )];
+    if let Some(image) = LeadImage::of(entry.article) {
+        links.push(Link {
+            href: image.url.to_string(),
+            rel: "enclosure".into(),
+            mime_type: image.media_type.map(str::to_string),
+            ..Link::default()
+        });
+    }
+    links
+}
+
+/// The Media RSS elements of a lead image, keyed as the crate keys them
+/// (prefix, then local name).
+fn media(image: LeadImage<'_>) -> ExtensionMap {
+    fn extension(element: &MediaElement<'_>) -> Extension {
+        Extension {
+            name: format!("media:{}", element.name),
+            value: element.text.map(str::to_string),
+            // The crate writes attribute values as given, unescaped.
+            attrs: element
+                .attrs
+                .iter()
+                .map(|&(k, v)| (k.to_string(), escape(v).into_owned()))
+                .collect(),
+            children: element
+                .children
+                .iter()
+                .map(|child| (child.name.to_string(), vec![extension(child)]))
+                .collect(),
+        }
+    }
+    let elements = image
+        .media_rss()
+        .iter()
+        .map(|element| (element.name.to_string(), vec![extension(element)]))
+        .collect();
+    BTreeMap::from([("media".to_string(), elements)])
 }
 
 fn link(rel: &str, href: String, media_type: &str) -> Link {

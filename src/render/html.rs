@@ -1,7 +1,8 @@
 //! The HTML pages: the home page (`/`), one page per topic
 //! (`/topics/{slug}/`) and the history pages of older articles
 //! (`/archive/{n}/`, `/topics/{slug}/archive/{n}/`), which hold the same
-//! entries as the archive documents of the feeds.
+//! entries as the archive documents of the feeds; and the head and style
+//! every page shares (the article pages of `article.rs` too).
 //!
 //! They exist so that a person can see what the feeds hold and so that a
 //! feed reader given the site's address finds the feeds (autodiscovery
@@ -31,7 +32,8 @@ use crate::xml::escape;
 const STYLE: &str = "body{font:1rem/1.5 system-ui,sans-serif;max-width:42rem;margin:0 auto;\
 padding:1rem;color:#222;background:#fff}a{color:#0645ad}h1{line-height:1.2}\
 article{margin:1.5rem 0}article h2,article h3{margin:0}.meta{color:#555;font-size:.9rem;margin:0}\
-ul.feeds{padding-left:1.2rem}";
+ul.feeds{padding-left:1.2rem}figure{margin:1rem 0}img{max-width:100%;height:auto}\
+figcaption{color:#555;font-size:.9rem}";
 
 /// The home page: every feed with its links and size, then the latest
 /// articles.
@@ -218,6 +220,33 @@ fn head<'f, 'a: 'f, A: 'a>(
     canonical: &str,
     feeds: impl Iterator<Item = &'f FeedView<'a, A>>,
 ) {
+    let advertised: Vec<Advertised<'_>> = feeds
+        .map(|feed| Advertised {
+            slug: feed.slug,
+            title: &feed.title,
+        })
+        .collect();
+    page_head(out, site, title, description, canonical, &advertised, "");
+}
+
+/// A feed a page advertises for autodiscovery.
+pub(super) struct Advertised<'f> {
+    pub slug: &'f str,
+    /// The feed's title (`Ukraine – Example News`).
+    pub title: &'f str,
+}
+
+/// Everything up to and including `<body>`, with autodiscovery links for
+/// `feeds` and `extra` (already HTML) at the end of the head.
+pub(super) fn page_head(
+    out: &mut String,
+    site: &Site,
+    title: &str,
+    description: &str,
+    canonical: &str,
+    feeds: &[Advertised<'_>],
+    extra: &str,
+) {
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -244,16 +273,20 @@ fn head<'f, 'a: 'f, A: 'a>(
                 out,
                 "<link rel=\"alternate\" type=\"{}\" title=\"{} ({})\" href=\"{}\">",
                 format.media_type(),
-                escape(&feed.title),
+                escape(feed.title),
                 format.label(),
-                escape(&feed.feed_url(format))
+                escape(&layout::absolute(
+                    &site.base_url,
+                    &layout::feed_path(feed.slug, format)
+                ))
             );
         }
     }
+    out.push_str(extra);
     let _ = writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>");
 }
 
-fn close(out: &mut String) {
+pub(super) fn close(out: &mut String) {
     out.push_str("</body>\n</html>\n");
 }
 
@@ -278,13 +311,12 @@ pub(super) fn article(site: &Site, entry: &Entry<'_>, heading: &str) -> String {
     let mut out = String::with_capacity(512);
     let article = entry.article;
     let title = escape(&article.title);
-    let _ = write!(out, "<article>\n<{heading} dir=\"auto\">");
-    match &article.url {
-        Some(url) => {
-            let _ = write!(out, "<a href=\"{}\">{title}</a>", escape(url));
-        }
-        None => out.push_str(&title),
-    }
+    // The original when there is one, else the article's own page.
+    let _ = write!(
+        out,
+        "<article>\n<{heading} dir=\"auto\"><a href=\"{}\">{title}</a>",
+        escape(&super::link(site, article))
+    );
     let _ = write!(
         out,
         "</{heading}>\n<p class=\"meta\"><time datetime=\"{}\">{}</time>",

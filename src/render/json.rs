@@ -9,8 +9,13 @@
 //!   front-matter tags are not repeated: only topics are categories.
 //! - An item carries `authors` only when the article names its own; the
 //!   feed-level `authors` (the site author) apply otherwise, as in Atom.
-//! - `url`, `image`, `summary` and `tags` are left out when empty rather
-//!   than written as `null` or `[]`; `items` is always present.
+//! - An item's `url` is the article's canonical URL, or its page on the
+//!   site when it has none, so every item has one.
+//! - A lead image is both the item's `image` and its `banner_image`: it is
+//!   the one picture the article has, and readers differ in which they
+//!   show.
+//! - `image`, `banner_image`, `summary` and `tags` are left out when empty
+//!   rather than written as `null` or `[]`; `items` is always present.
 //! - Pretty-printed (two spaces) with a trailing newline, like the XML.
 //! - History: JSON Feed has no archive markup, only `next_url` ("the next
 //!   n items"). The subscription document's `next_url` is the newest
@@ -21,6 +26,7 @@
 use serde::Serialize;
 
 use super::{Entry, FeedView, Frame};
+use crate::config::Site;
 use crate::layout::Format;
 
 const VERSION: &str = "https://jsonfeed.org/version/1.1";
@@ -59,14 +65,15 @@ struct Hub {
 #[derive(Serialize)]
 struct Item<'a> {
     id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    url: Option<&'a str>,
+    url: String,
     title: &'a str,
     content_html: &'a str,
     #[serde(skip_serializing_if = "str::is_empty")]
     summary: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     image: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    banner_image: Option<&'a str>,
     date_published: String,
     date_modified: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -77,7 +84,7 @@ struct Item<'a> {
 
 /// The JSON Feed 1.1 document of `feed`.
 pub fn render_json(feed: &FeedView<'_>) -> String {
-    let items: Vec<String> = feed.entries.iter().map(entry).collect();
+    let items: Vec<String> = feed.entries.iter().map(|e| entry(feed.site, e)).collect();
     frame(feed).assemble(items.iter().map(String::as_str))
 }
 
@@ -135,8 +142,8 @@ fn document<'a, A>(feed: &'a FeedView<'_, A>) -> Document<'a> {
 /// One item as serde pretty-prints it at its depth in `items`: on a new
 /// line, indented by four spaces (a JSON string holds no raw line break, so
 /// every line break is between tokens).
-pub(super) fn entry(entry: &Entry<'_>) -> String {
-    let text = serde_json::to_string_pretty(&item(entry)).expect("plain structs serialize");
+pub(super) fn entry(site: &Site, entry: &Entry<'_>) -> String {
+    let text = serde_json::to_string_pretty(&item(site, entry)).expect("plain structs serialize");
     let mut out = String::with_capacity(text.len() + text.len() / 16);
     out.push_str(ITEM_INDENT);
     out.push_str(&text.replace('\n', ITEM_INDENT));
@@ -145,15 +152,16 @@ pub(super) fn entry(entry: &Entry<'_>) -> String {
 
 const ITEM_INDENT: &str = "\n    ";
 
-fn item<'a>(entry: &Entry<'a>) -> Item<'a> {
+fn item<'a>(site: &Site, entry: &Entry<'a>) -> Item<'a> {
     let article = entry.article;
     Item {
         id: article.id.as_str(),
-        url: article.url.as_deref(),
+        url: super::link(site, article),
         title: &article.title,
         content_html: &article.content_html,
         summary: &article.summary,
         image: article.image.as_deref(),
+        banner_image: article.image.as_deref(),
         date_published: article.published.to_rfc3339(),
         date_modified: article.updated.to_rfc3339(),
         tags: entry.categories.iter().map(|c| c.title).collect(),
@@ -171,7 +179,7 @@ mod tests {
         let site = crate::select::site_view(&config, &articles);
         for feed in &site.feeds {
             let mut whole = document(feed);
-            whole.items = feed.entries.iter().map(item).collect();
+            whole.items = feed.entries.iter().map(|e| item(feed.site, e)).collect();
             let text = serde_json::to_string_pretty(&whole).unwrap() + "\n";
             assert_eq!(render_json(feed), text, "{}", feed.slug);
         }

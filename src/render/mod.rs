@@ -15,8 +15,10 @@
 //! rendering per article and format, not one per feed, and the static build
 //! can stream a feed of any size to its file entry by entry.
 
+pub mod article;
 pub mod atom;
 pub mod html;
+pub mod image;
 pub mod json;
 pub mod opml;
 pub mod rss;
@@ -163,6 +165,20 @@ pub fn topic_scheme(site: &Site) -> String {
     layout::absolute(&site.base_url, "topics/")
 }
 
+/// The absolute URL of an article's own page, `/articles/{slug}/`.
+pub fn article_page_url(site: &Site, article: &Article) -> String {
+    layout::absolute(&site.base_url, &layout::article_page_path(&article.slug))
+}
+
+/// Where every entry for an article links: its canonical URL, else its
+/// own page (an article without one would otherwise lead nowhere).
+pub fn link(site: &Site, article: &Article) -> String {
+    article
+        .url
+        .clone()
+        .unwrap_or_else(|| article_page_url(site, article))
+}
+
 /// A document that lists the entries of one feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Listing {
@@ -210,7 +226,7 @@ impl Listing {
         match self {
             Listing::Feed(Format::Rss) => rss::entry(site, entry),
             Listing::Feed(Format::Atom) => atom::entry(site, entry),
-            Listing::Feed(Format::Json) => json::entry(entry),
+            Listing::Feed(Format::Json) => json::entry(site, entry),
             Listing::TopicPage => html::article(site, entry, "h2"),
             Listing::Home => html::article(site, entry, "h3"),
         }
@@ -352,5 +368,20 @@ pub(crate) mod tests {
             })
             .collect();
         (config, articles)
+    }
+
+    #[test]
+    fn entries_link_to_the_original_or_to_the_page() {
+        let (config, articles) = super::tests::fixture();
+        let site = &config.site;
+        assert_eq!(super::link(site, &articles[0]), "https://example.org/one");
+        assert_eq!(
+            super::link(site, &articles[1]),
+            "https://news.example.org/articles/1/"
+        );
+        assert_eq!(
+            super::article_page_url(site, &articles[0]),
+            "https://news.example.org/articles/0/"
+        );
     }
 }

@@ -16,8 +16,15 @@
 //!   well-formed.
 //! - Categories are topic titles (what readers show) in the domain
 //!   `{base_url}topics/`, the same scheme as the Atom categories.
-//! - The `atom`, `content` and `dc` namespaces are always declared, so the
-//!   document shape does not depend on which entries it holds.
+//! - The `atom`, `content`, `dc` and `media` namespaces are always
+//!   declared, so the document shape does not depend on which entries it
+//!   holds.
+//! - An item links to the article's canonical URL, or to its page on the
+//!   site when it has none (the `guid` stays the id, not a permalink).
+//! - A lead image is Media RSS: `media:content` with the caption and
+//!   credit inside, and `media:thumbnail`. There is no `enclosure`, whose
+//!   `length` RSS requires: the image is a URL whose size tidings never
+//!   learns (see `image.rs`).
 //! - History (RFC 5005 §4) in the markup the RFC gives for RSS: the `fh`
 //!   namespace and `<fh:archive/>` on archive pages, and `atom:link`s
 //!   `prev-archive`, `next-archive` and `current`, as in Atom.
@@ -41,17 +48,20 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone};
 use rss::extension::atom::{AtomExtensionBuilder, Link};
 use rss::extension::dublincore::DublinCoreExtensionBuilder;
+use rss::extension::{Extension, ExtensionMap};
 use rss::{CategoryBuilder, Channel, ChannelBuilder, GuidBuilder, Item, ItemBuilder};
 
+use super::image::{LeadImage, MediaElement};
 use super::{cut_entry, Entry, FeedView, Frame, Place, HISTORY_NAMESPACE, HISTORY_PREFIX};
 use crate::config::Site;
 use crate::layout::Format;
 use crate::xml::escape;
 
-const NAMESPACES: [(&str, &str); 3] = [
+const NAMESPACES: [(&str, &str); 4] = [
     ("atom", rss::extension::atom::NAMESPACE),
     ("content", "http://purl.org/rss/1.0/modules/content/"),
     ("dc", rss::extension::dublincore::NAMESPACE),
+    ("media", super::image::MEDIA_RSS),
 ];
 
 /// The RSS 2.0 document of `feed`.
@@ -194,7 +204,7 @@ fn item(site: &Site, entry: &Entry<'_>) -> Item {
     let domain = super::topic_scheme(site);
     ItemBuilder::default()
         .title(Some(article.title.clone()))
-        .link(article.url.clone())
+        .link(Some(super::link(site, article)))
         .description(Some(escape(&article.summary).into_owned()))
         .content(Some(article.content_html.clone()))
         .guid(Some(
@@ -221,7 +231,36 @@ fn item(site: &Site, entry: &Entry<'_>) -> Item {
                 .creators(creators)
                 .build(),
         ))
+        .extensions(LeadImage::of(article).map(media).unwrap_or_default())
         .build()
+}
+
+/// The Media RSS elements of a lead image, keyed as the crate keys them
+/// (prefix, then local name). No `enclosure`: RSS requires its `length`,
+/// which tidings does not know.
+fn media(image: LeadImage<'_>) -> ExtensionMap {
+    fn extension(element: &MediaElement<'_>) -> Extension {
+        Extension {
+            name: format!("media:{}", element.name),
+            value: element.text.map(str::to_string),
+            attrs: element
+                .attrs
+                .iter()
+                .map(|&(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            children: element
+                .children
+                .iter()
+                .map(|child| (child.name.to_string(), vec![extension(child)]))
+                .collect(),
+        }
+    }
+    let elements = image
+        .media_rss()
+        .iter()
+        .map(|element| (element.name.to_string(), vec![extension(element)]))
+        .collect();
+    BTreeMap::from([("media".to_string(), elements)])
 }
 
 /// An RFC 822 date as RSS wants it: English names, a four-digit year and a
