@@ -31,10 +31,12 @@ use crate::config::Config;
 use crate::cores;
 use crate::diagnostic::Diagnostic;
 use crate::error::Result;
-use crate::index::SeedIndex;
+use crate::index::{read_ranked, SeedIndex};
 use crate::ingest::{self, SeedParser};
+use crate::layout;
 use crate::model::ArticleHead;
 use crate::plan::{self, ArchivePage, Content, Planned};
+use crate::render::article::render_article_page;
 use crate::render::{self, Entry, EntryTexts, Frame, Listing};
 use crate::select;
 use crate::shelf::Page;
@@ -275,11 +277,38 @@ fn write_site(
             files += written?;
         }
     }
-    let described: Vec<Planned<()>> = planned
+    // Every article's page, read again and written, on every core.
+    let pages = plan::article_pages(&history);
+    for batch in pages.chunks(CHUNK) {
+        let written = cores::in_shares(batch, |planned| -> Result<usize> {
+            let ranked = &planned.content;
+            let Some(article) = read_ranked(config, seeds_dir, &parser, ranked) else {
+                return Ok(0);
+            };
+            let categories = select::categories(config, &ranked.topics);
+            let text = render_article_page(&config.site, &article, &categories);
+            write::write_document(out, &planned.path, &text, compression, planned.updated)
+        });
+        for written in written {
+            files += written?;
+        }
+    }
+    // The `_headers` rules: one per document, but one for all the article
+    // pages, which would otherwise be most of the file.
+    let mut described: Vec<Planned<()>> = planned
         .iter()
         .map(Planned::described)
         .chain(archived.iter().map(Planned::described))
         .collect();
+    if let Some(newest) = pages.iter().map(|page| page.updated).max() {
+        described.push(Planned {
+            path: format!("{}*", layout::ARTICLES_PREFIX),
+            content_type: layout::HTML_CONTENT_TYPE,
+            cross_origin: false,
+            updated: newest,
+            content: (),
+        });
+    }
 
     write::write_headers(
         out,
@@ -291,7 +320,7 @@ fn write_site(
     ingest::sort_diagnostics(&mut diagnostics);
     Ok(Built {
         articles: selection.feeds[0].total,
-        documents: described.len(),
+        documents: planned.len() + archived.len() + pages.len(),
         files: files + 1,
         diagnostics,
     })

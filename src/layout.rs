@@ -140,7 +140,19 @@ fn valid_slug(slug: &str) -> Option<&str> {
 
 /// `/articles/{slug}/`, the page of one article (`slug` from [`article_slug`]).
 pub fn article_page_path(slug: &str) -> String {
-    format!("/articles/{slug}/")
+    format!("{ARTICLES_PREFIX}{slug}/")
+}
+
+/// Where every article page is, below.
+pub const ARTICLES_PREFIX: &str = "/articles/";
+
+/// The slug of an article page's path (`/articles/{slug}/`), when `path`
+/// is one: `[a-z0-9-]` segments joined by `/`, as [`article_slug`] makes.
+pub fn article_page_slug(path: &str) -> Option<&str> {
+    let slug = path.strip_prefix(ARTICLES_PREFIX)?.strip_suffix('/')?;
+    slug.split('/')
+        .all(|segment| valid_slug(segment).is_some())
+        .then_some(slug)
 }
 
 /// The slug of an article's page, from its seed's path under the seeds

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use crate::archive::Paging;
 use crate::config::{Config, ALL_SLUG};
-use crate::index::History;
+use crate::index::{History, Ranked};
 use crate::layout::{self, Format};
 use crate::render::{FeedView, Listing, SiteView};
 
@@ -153,6 +153,22 @@ pub fn archives(config: &Config, history: &History) -> Vec<Planned<ArchivePage>>
         }
     }
     documents
+}
+
+/// The page of every published article (`/articles/{slug}/`), with
+/// `history` as the index holds it: what the static build writes beside
+/// [`plan`]; the server makes each one when asked for.
+pub fn article_pages(history: &History) -> Vec<Planned<Ranked>> {
+    history
+        .articles()
+        .map(|(slug, ranked)| Planned {
+            path: layout::article_page_path(slug),
+            content_type: layout::HTML_CONTENT_TYPE,
+            cross_origin: false,
+            updated: ranked.head.updated.to_utc(),
+            content: ranked.clone(),
+        })
+        .collect()
 }
 
 /// The kinds of document every archive page has: its three feed formats

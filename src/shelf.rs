@@ -1,7 +1,8 @@
 //! The documents of every feed's history: archive documents (RFC 5005)
-//! and history pages, one per archive page of `all` and of every topic.
+//! and history pages, one per archive page of `all` and of every topic;
+//! and the page of every article (`/articles/{slug}/`).
 //!
-//! At 100,000 articles they are tens of thousands of documents and
+//! At 100,000 articles they are hundreds of thousands of documents and
 //! gigabytes of text, each rarely asked for, so the server does not render
 //! them at every reload. It renders one when it is first asked for, from
 //! the [`History`] of the catalog generation that asks, and keeps it in a
@@ -28,6 +29,7 @@ use crate::index::{read_ranked, History, Ranked};
 use crate::ingest::SeedParser;
 use crate::layout::{self, ArchivePath};
 use crate::model::Article;
+use crate::render::article::render_article_page;
 use crate::render::{Entry, Listing, Place, SiteView};
 use crate::select;
 
@@ -194,9 +196,10 @@ impl ArchiveShelf {
     }
 }
 
-impl Shelf for ArchiveShelf {
-    fn find(&self, path: &str) -> Option<Shelved> {
-        let wanted = ArchivePath::parse(path)?;
+impl ArchiveShelf {
+    /// Archive page `wanted` of a feed, in one format or as its history
+    /// page.
+    fn archive_document(&self, path: &str, wanted: ArchivePath<'_>) -> Option<Shelved> {
         let feed = self.feed_index(wanted.slug)?;
         let (paging, ranked, updated) =
             Page::locate(&self.config, &self.history, feed, wanted.number)?;
@@ -207,43 +210,107 @@ impl Shelf for ArchiveShelf {
             pages: paging.pages(),
             updated,
         };
+        self.shelve(path, made_of, |made_of| {
+            let parser = SeedParser::new(&self.config);
+            let page = Page {
+                feed,
+                number: wanted.number,
+                paging,
+                articles: made_of
+                    .ranked
+                    .iter()
+                    .map(|r| read_ranked(&self.config, &self.seeds_dir, &parser, r))
+                    .collect(),
+                ranked: made_of.ranked.clone(),
+                updated,
+            };
+            let (content_type, cross_origin) = match listing {
+                Listing::Feed(format) => (format.content_type(), true),
+                Listing::TopicPage | Listing::Home => (layout::HTML_CONTENT_TYPE, false),
+            };
+            let made = Made {
+                text: page.render(&self.config, listing),
+                content_type,
+                cross_origin,
+                updated: page.updated(),
+                cache_control: page
+                    .is_closed()
+                    .then(|| lasting_cache_control(&self.config)),
+            };
+            Some(made)
+        })
+    }
+
+    /// The page of the article whose slug is `slug`.
+    fn article_page(&self, path: &str, slug: &str) -> Option<Shelved> {
+        let ranked = self.history.article(slug)?;
+        let made_of = MadeOf {
+            config: Arc::clone(&self.config),
+            ranked: vec![ranked.clone()],
+            pages: 0,
+            updated: ranked.head.updated,
+        };
+        self.shelve(path, made_of, |made_of| {
+            let parser = SeedParser::new(&self.config);
+            let ranked = &made_of.ranked[0];
+            let article = read_ranked(&self.config, &self.seeds_dir, &parser, ranked)?;
+            let categories = select::categories(&self.config, &ranked.topics);
+            Some(Made {
+                text: render_article_page(&self.config.site, &article, &categories),
+                content_type: layout::HTML_CONTENT_TYPE,
+                cross_origin: false,
+                updated: article.updated.to_utc(),
+                cache_control: None,
+            })
+        })
+    }
+
+    /// The document at `path` made of `made_of`: the cached one while it
+    /// is made of the same, else made now by `make` (in turn with other
+    /// requests) and cached.
+    fn shelve(
+        &self,
+        path: &str,
+        made_of: MadeOf,
+        make: impl FnOnce(&MadeOf) -> Option<Made>,
+    ) -> Option<Shelved> {
         if let Some(shelved) = self.cache.get(path, &made_of) {
             return Some(shelved);
         }
-        let _turn = self.cache.turn();
-        let parser = SeedParser::new(&self.config);
-        let page = Page {
-            feed,
-            number: wanted.number,
-            paging,
-            articles: made_of
-                .ranked
-                .iter()
-                .map(|r| read_ranked(&self.config, &self.seeds_dir, &parser, r))
-                .collect(),
-            ranked: made_of.ranked.clone(),
-            updated,
-        };
-        let text = page.render(&self.config, listing);
-        let (content_type, cross_origin) = match listing {
-            Listing::Feed(format) => (format.content_type(), true),
-            Listing::TopicPage | Listing::Home => (layout::HTML_CONTENT_TYPE, false),
-        };
+        let turn = self.cache.turn();
+        let made = make(&made_of)?;
+        drop(turn);
         let document = Document::build(
-            content_type,
-            cross_origin,
-            text.into(),
-            page.updated().min(self.now),
+            made.content_type,
+            made.cross_origin,
+            made.text.into(),
+            made.updated.min(self.now),
             Compression::On,
         );
         let shelved = Shelved {
             document: Arc::new(document),
-            cache_control: page
-                .is_closed()
-                .then(|| lasting_cache_control(&self.config)),
+            cache_control: made.cache_control,
         };
         self.cache.put(path, made_of, shelved.clone());
         Some(shelved)
+    }
+}
+
+/// A document made for the shelf, before its validators and variants.
+struct Made {
+    text: String,
+    content_type: &'static str,
+    cross_origin: bool,
+    updated: DateTime<Utc>,
+    cache_control: Option<String>,
+}
+
+impl Shelf for ArchiveShelf {
+    fn find(&self, path: &str) -> Option<Shelved> {
+        if let Some(slug) = layout::article_page_slug(path) {
+            return self.article_page(path, slug);
+        }
+        self.archive_document(path, ArchivePath::parse(path)?)
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -354,7 +354,30 @@ fn the_streamed_build_writes_the_catalogs_bytes() {
                 .unwrap();
         let files = snapshot(&out);
         let mut expected = vec!["_headers".to_string()];
-        for (path, document) in catalog.documents() {
+        // The documents the catalog holds, then those its shelf makes when
+        // asked for (archive pages, article pages): every other file.
+        let shelf = catalog.shelf.as_ref().unwrap();
+        let shelved: Vec<(String, tidings::catalog::Document)> = files
+            .keys()
+            .filter(|file| !file.ends_with(".gz") && !file.ends_with(".br"))
+            .map(|file| layout_path(file))
+            .filter(|path| catalog.get(path).is_none() && path != "/_headers")
+            .map(|path| {
+                let document = shelf.find(&path).unwrap_or_else(|| panic!("{path}"));
+                (path, (*document.document).clone())
+            })
+            .collect();
+        if max_entries == 7 {
+            assert!(shelved.iter().any(|(path, _)| path.contains("/archive/")));
+        }
+        assert!(shelved
+            .iter()
+            .any(|(path, _)| path.starts_with("/articles/")));
+        let held = catalog
+            .documents()
+            .map(|(path, document)| (path.to_string(), document.clone()));
+        for (path, document) in held.chain(shelved) {
+            let path = path.as_str();
             let file = tidings::layout::file_path(path);
             let (bytes, _) = &files[&file];
             assert_eq!(
@@ -391,6 +414,15 @@ fn the_streamed_build_writes_the_catalogs_bytes() {
         let all = String::from_utf8(files["feeds/all.json"].0.clone()).unwrap();
         let items = all.matches("\"content_html\"").count();
         assert_eq!(items, max_entries.min(catalog.articles), "all.json items");
+    }
+}
+
+/// The layout path a file of a build holds (`archive/3/index.html` is
+/// `/archive/3/`).
+fn layout_path(file: &str) -> String {
+    match file.strip_suffix("index.html") {
+        Some(folder) => format!("/{folder}"),
+        None => format!("/{file}"),
     }
 }
 
@@ -456,9 +488,12 @@ fn many_topics(dir: &Path, towns: usize, topics: usize) -> PathBuf {
 /// topic, each in the given `variants` (`""`, `".gz"`, `".br"`).
 fn assert_many_topics(out: &Path, towns: usize, topics: usize, variants: &[&str]) {
     let files = snapshot(out);
-    // Four documents per feed (the topics and `all`) and the OPML list, in
-    // each variant, and _headers.
-    assert_eq!(files.len(), (4 * (topics + 1) + 1) * variants.len() + 1);
+    // Four documents per feed (the topics and `all`), the OPML list, four
+    // per archive page of `all` (each topic holds one article) and a page
+    // per article, in each variant, and _headers.
+    let pages = tidings::archive::Paging::new(towns, 50).pages();
+    let documents = 4 * (topics + 1) + 1 + 4 * pages + towns;
+    assert_eq!(files.len(), documents * variants.len() + 1);
     for i in [0, 1, topics - 2, topics - 1] {
         let town = i % towns;
         for file in [

@@ -1,6 +1,7 @@
 //! Every article reachable forever: the RFC 5005 archive documents and
-//! history pages of every feed, over a real server and in a real build,
-//! on generated corpora of thousands of articles.
+//! history pages of every feed, and the page of every article, over a real
+//! server and in a real build, on generated corpora of thousands of
+//! articles.
 
 mod common;
 
@@ -315,7 +316,7 @@ fn builds_change_only_the_archive_pages_whose_articles_change() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_server_answers_archive_documents_with_the_bytes_of_the_build() {
+async fn the_server_answers_archive_documents_and_article_pages_with_the_bytes_of_the_build() {
     let count = 90;
     let site = corpus_site(count);
     let work = tempfile::tempdir().unwrap();
@@ -329,6 +330,8 @@ async fn the_server_answers_archive_documents_with_the_bytes_of_the_build() {
         "/feeds/alpha/archive/1.json",
         "/archive/3/",
         "/topics/alpha/archive/1/",
+        "/articles/00005/",
+        "/articles/00089/",
     ] {
         let served = client.get(server.url(path)).send().await.unwrap();
         assert_eq!(served.status(), StatusCode::OK, "{path}");
@@ -350,6 +353,9 @@ async fn the_server_answers_archive_documents_with_the_bytes_of_the_build() {
         "/feeds/all/archive/99.atom",
         "/feeds/nope/archive/1.atom",
         "/archive/99/",
+        "/articles/00090/",
+        "/articles/../00005/",
+        "/articles/00005",
     ] {
         let status = client.get(server.url(path)).send().await.unwrap().status();
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");

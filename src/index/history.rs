@@ -7,13 +7,14 @@
 //! reload or hold in memory. So the server renders one when it is asked
 //! for, from a [`History`] taken with the catalog it belongs to: the
 //! rankings are persistent sets, so taking one costs a pointer copy per
-//! feed, and it stays exactly the generation it was taken with.
+//! feed, and it stays exactly the generation it was taken with. The same
+//! goes for the article pages (`/articles/{slug}/`), found by slug.
 
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
-use imbl::OrdSet;
+use imbl::{OrdMap, OrdSet};
 
 use super::bodies::read_article;
 pub use super::ranking::Ranked;
@@ -27,11 +28,32 @@ use crate::model::Article;
 #[derive(Debug, Clone)]
 pub struct History {
     feeds: Vec<OrdSet<Ranked>>,
+    /// Every published article by the slug of its page and its path.
+    pages: OrdMap<(String, String), Ranked>,
 }
 
 impl History {
-    pub(super) fn new(feeds: Vec<OrdSet<Ranked>>) -> Self {
-        Self { feeds }
+    pub(super) fn new(feeds: Vec<OrdSet<Ranked>>, pages: OrdMap<(String, String), Ranked>) -> Self {
+        Self { feeds, pages }
+    }
+
+    /// The article whose page is `/articles/{slug}/`: of the articles whose
+    /// paths give that slug, the first by path.
+    pub fn article(&self, slug: &str) -> Option<&Ranked> {
+        let from = (slug.to_string(), String::new());
+        let ((found, _), ranked) = self.pages.range(from..).next()?;
+        (found == slug).then_some(ranked)
+    }
+
+    /// Every article that has a page, with the slug of its page, in slug
+    /// order.
+    pub fn articles(&self) -> impl Iterator<Item = (&str, &Ranked)> {
+        let mut previous: Option<&str> = None;
+        self.pages.iter().filter_map(move |((slug, _), ranked)| {
+            let first = previous != Some(slug.as_str());
+            previous = Some(slug);
+            first.then_some((slug.as_str(), ranked))
+        })
     }
 
     /// Articles in feed `feed`.
@@ -65,11 +87,6 @@ impl History {
             entries.reverse();
             entries
         }
-    }
-
-    /// Every article of feed `feed`, newest first.
-    pub fn all(&self, feed: usize) -> impl Iterator<Item = &Ranked> {
-        self.feeds.get(feed).into_iter().flatten()
     }
 }
 

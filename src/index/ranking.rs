@@ -20,8 +20,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
-use imbl::OrdSet;
+use imbl::{OrdMap, OrdSet};
 
+use crate::layout;
 use crate::model::{ArticleHead, ArticleId};
 use crate::select;
 
@@ -41,6 +42,10 @@ pub(super) struct Ranking {
     feeds: Vec<OrdSet<Ranked>>,
     /// Published articles by `updated` date.
     updated: BTreeSet<ByUpdated>,
+    /// Published articles by the slug of their page and their path (two
+    /// paths may give one slug, as `a.txt` and `a.md` do: the first by path
+    /// has the page). Persistent, like `feeds`.
+    pages: OrdMap<(String, String), Ranked>,
     /// Articles that publish their id but are dated after `now`, soonest
     /// first: in no feed and no date until they are due.
     scheduled: BTreeSet<Scheduled>,
@@ -63,6 +68,7 @@ impl Ranking {
             contested: BTreeSet::new(),
             feeds: Vec::new(),
             updated: BTreeSet::new(),
+            pages: OrdMap::new(),
             scheduled: BTreeSet::new(),
             now,
         }
@@ -173,7 +179,7 @@ impl Ranking {
         let mut orders = self.feeds.clone();
         orders.resize_with(feeds.max(orders.len()), OrdSet::new);
         orders.truncate(feeds);
-        History::new(orders)
+        History::new(orders, self.pages.clone())
     }
 
     /// The newest `updated` of every published article.
@@ -224,10 +230,13 @@ impl Ranking {
                 self.feeds[feed].remove(&ranked);
             }
         }
+        let page = (layout::article_slug(&head.source), head.source.clone());
         if published {
             self.updated.insert(ByUpdated(Arc::clone(head)));
+            self.pages.insert(page, ranked);
         } else {
             self.updated.remove(&ByUpdated(Arc::clone(head)));
+            self.pages.remove(&page);
         }
     }
 }
