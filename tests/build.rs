@@ -353,7 +353,7 @@ fn the_streamed_build_writes_the_catalogs_bytes() {
             tidings::publish::publish(&config, &seeds, 1, tidings::catalog::Compression::On)
                 .unwrap();
         let files = snapshot(&out);
-        let mut expected = vec!["_headers".to_string()];
+        let mut expected = vec!["_headers".to_string(), "tidings-manifest.json".to_string()];
         for (path, document) in catalog.documents() {
             let file = tidings::layout::file_path(path);
             let (bytes, _) = &files[&file];
@@ -457,8 +457,8 @@ fn many_topics(dir: &Path, towns: usize, topics: usize) -> PathBuf {
 fn assert_many_topics(out: &Path, towns: usize, topics: usize, variants: &[&str]) {
     let files = snapshot(out);
     // Four documents per feed (the topics and `all`) and the OPML list, in
-    // each variant, and _headers.
-    assert_eq!(files.len(), (4 * (topics + 1) + 1) * variants.len() + 1);
+    // each variant, _headers and the manifest.
+    assert_eq!(files.len(), (4 * (topics + 1) + 1) * variants.len() + 2);
     for i in [0, 1, topics - 2, topics - 1] {
         let town = i % towns;
         for file in [

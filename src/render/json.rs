@@ -108,7 +108,7 @@ fn document<'a, A>(feed: &'a FeedView<'_, A>) -> Document<'a> {
         language: &site.language,
         authors: vec![Author { name: &site.author }],
         hubs: site
-            .hub
+            .hubs
             .iter()
             .map(|hub| Hub {
                 kind: "WebSub",

@@ -70,13 +70,11 @@ fn channel<A>(feed: &FeedView<'_, A>) -> Channel {
         mime_type: Some(Format::Rss.media_type().into()),
         ..Link::default()
     }];
-    if let Some(hub) = &feed.site.hub {
-        links.push(Link {
-            href: hub.to_string(),
-            rel: "hub".into(),
-            ..Link::default()
-        });
-    }
+    links.extend(feed.site.hubs.iter().map(|hub| Link {
+        href: hub.to_string(),
+        rel: "hub".into(),
+        ..Link::default()
+    }));
     ChannelBuilder::default()
         .namespaces(namespaces())
         .title(feed.title.clone())
