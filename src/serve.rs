@@ -5,8 +5,13 @@
 //! This is the one module that knows every part of a running server; the
 //! parts know nothing of each other beyond the small interface between
 //! them: [`http`] answers requests from whatever catalog its
-//! [`State`](http::State) holds, and [`reload`] swaps catalogs into any
-//! [`reload::Outlet`].
+//! [`State`](http::State) holds, [`reload`] swaps catalogs into any
+//! [`reload::Outlet`], and [`websub`] tells hubs of changed feeds. The
+//! outlet here is the server's state plus the WebSub publisher, which
+//! learns of each swap what changed.
+//!
+//! With `[http] metrics_listen`, `/metrics` is answered on a second
+//! listener of the same runtime, and the main one answers `404` there.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,10 +20,12 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::catalog::Catalog;
+use crate::config::{Config, Http};
 use crate::diagnostic;
 use crate::http::{self, Stop};
-use crate::reload::{self, Reloader};
+use crate::reload::{self, Outlet, ReloadStatus, Reloader};
+use crate::websub;
 
 /// How long in-flight requests may take after SIGINT or SIGTERM.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -60,6 +67,18 @@ pub async fn run(
             address: listen.clone(),
         })?;
     let address: SocketAddr = listener.local_addr().map_err(ServeError::Serve)?;
+    let metrics_listener =
+        match &config.http.metrics_listen {
+            Some(metrics_listen) => {
+                Some(TcpListener::bind(metrics_listen).await.map_err(|error| {
+                    ServeError::Listen {
+                        reason: describe_bind_error(&error),
+                        address: format!("{metrics_listen} ([http] metrics_listen)"),
+                    }
+                })?)
+            }
+            None => None,
+        };
 
     let open_files = http::raise_open_files_limit();
     let limits = http::Limits::new(&config.http, open_files);
@@ -78,10 +97,21 @@ pub async fn run(
         "publishing"
     );
     let seeds_folder = seeds_dir.clone();
+    let metrics_apart = metrics_listener.is_some();
     let reloader = Reloader::start(config, config_path, seeds_dir, |catalog, config| {
-        http::State::new(catalog, &config.http).with_seeds_folder(&seeds_folder)
+        let mut state = http::State::new(catalog, &config.http)
+            .with_seeds_folder(&seeds_folder)
+            .with_site(&config.site);
+        if metrics_apart {
+            state = state.with_metrics_apart();
+        }
+        let observer: Arc<dyn websub::Observer> = Arc::new(state.clone());
+        Publishing {
+            publisher: websub::Publisher::start(&config.site, observer),
+            state,
+        }
     })?;
-    let state = reloader.outlet().clone();
+    let state = reloader.outlet().state.clone();
     let catalog = state.catalog();
     diagnostic::log(&catalog.diagnostics);
     let summary = format!(
@@ -97,6 +127,15 @@ pub async fn run(
     tracing::info!("listening on http://{address} ({summary})");
 
     let stop = Stop::new();
+    if let Some(metrics_listener) = metrics_listener {
+        let metrics_address = metrics_listener.local_addr().map_err(ServeError::Serve)?;
+        tracing::info!("metrics on http://{metrics_address}{}", http::METRICS_PATH);
+        tokio::spawn(http::serve_metrics(
+            metrics_listener,
+            state.clone(),
+            Arc::clone(&stop),
+        ));
+    }
     let signal = Arc::clone(&stop);
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -112,6 +151,44 @@ pub async fn run(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What the reloader swaps catalogs into: the HTTP server's state, and
+/// the WebSub publisher, told which subscription feeds each swap changed
+/// once the new catalog is served (so a hub fetching at once gets it).
+#[derive(Debug)]
+struct Publishing {
+    state: http::State,
+    publisher: websub::Publisher,
+}
+
+impl Outlet for Publishing {
+    fn served(&self) -> Arc<Catalog> {
+        self.state.catalog()
+    }
+
+    fn configured(&self, config: &Config) {
+        self.state.configured(config);
+        self.publisher.configure(&config.site);
+    }
+
+    fn swap_in(&self, catalog: Catalog, http: Option<&Http>) {
+        let previous = self.state.catalog();
+        let changed: Vec<String> = websub::changed_feeds(&catalog, &previous)
+            .into_iter()
+            .map(String::from)
+            .collect();
+        self.state.swap_in(catalog, http);
+        self.publisher.publish(&changed);
+    }
+
+    fn report(&self, status: ReloadStatus) {
+        self.state.report(status);
+    }
+
+    fn reloaded(&self, took: Duration, swapped: bool, failed: bool) {
+        self.state.reloaded(took, swapped, failed);
+    }
 }
 
 /// The runtime for [`run`], sized by the CPUs this process may use

@@ -26,6 +26,7 @@
 //! created by this build, so no file is written through a symlink someone
 //! left in the output folder.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, ErrorKind, Read, Write};
@@ -34,10 +35,12 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use filetime::FileTime;
 
-use crate::catalog::{self, Compression};
+use crate::catalog::{self, Compression, Document};
+use crate::config::Site;
 use crate::error::{Error, Result};
 use crate::layout;
 use crate::plan::Planned;
+use crate::websub::{self, Manifest};
 
 /// Name of the header rules file (Netlify and Cloudflare Pages syntax).
 pub const HEADERS_FILE: &str = "_headers";
@@ -386,6 +389,43 @@ pub fn write_headers<C>(
     let path = out.join(HEADERS_FILE);
     let mut file = create_file(&path, "")?;
     file.write_all(headers_file(documents, cache_control).as_bytes())
+        .map_err(write_error(&path, ""))?;
+    finish_file(&path, "", file)?;
+    match newest {
+        Some(newest) => set_mtime(&path, newest),
+        None => Ok(()),
+    }
+}
+
+/// Writes the manifest of the `documents` written under `out`
+/// ([`websub::MANIFEST_FILE`]): the digest of each, read back from its
+/// file, with the site's URL and hubs, for `tidings ping` after the next
+/// build. Dated like `_headers`. It is no document of the site, so
+/// `_headers` does not list it.
+pub fn write_manifest(
+    out: &Path,
+    documents: &[Planned],
+    site: &Site,
+    newest: Option<DateTime<Utc>>,
+) -> Result<()> {
+    let mut digests = BTreeMap::new();
+    for document in documents {
+        let path = out.join(layout::file_path(&document.path));
+        let read = |source: std::io::Error| Error::Output {
+            path: path.clone(),
+            message: format!("cannot read the file back for the manifest: {source}"),
+        };
+        let digest = Document::digest_of_reader(File::open(&path).map_err(read)?).map_err(read)?;
+        digests.insert(document.path.clone(), digest);
+    }
+    let manifest = Manifest {
+        base_url: site.base_url.to_string(),
+        hubs: site.hubs.iter().map(ToString::to_string).collect(),
+        documents: digests,
+    };
+    let path = out.join(websub::MANIFEST_FILE);
+    let mut file = create_file(&path, "")?;
+    file.write_all(manifest.to_json().as_bytes())
         .map_err(write_error(&path, ""))?;
     finish_file(&path, "", file)?;
     match newest {

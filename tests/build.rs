@@ -353,7 +353,7 @@ fn the_streamed_build_writes_the_catalogs_bytes() {
             tidings::publish::publish(&config, &seeds, 1, tidings::catalog::Compression::On)
                 .unwrap();
         let files = snapshot(&out);
-        let mut expected = vec!["_headers".to_string()];
+        let mut expected = vec!["_headers".to_string(), "tidings-manifest.json".to_string()];
         // The documents the catalog holds, then those its shelf makes when
         // asked for (archive pages, article pages): every other file.
         let shelf = catalog.shelf.as_ref().unwrap();
@@ -361,7 +361,11 @@ fn the_streamed_build_writes_the_catalogs_bytes() {
             .keys()
             .filter(|file| !file.ends_with(".gz") && !file.ends_with(".br"))
             .map(|file| layout_path(file))
-            .filter(|path| catalog.get(path).is_none() && path != "/_headers")
+            .filter(|path| {
+                catalog.get(path).is_none()
+                    && path != "/_headers"
+                    && path != "/tidings-manifest.json"
+            })
             .map(|path| {
                 let document = shelf.find(&path).unwrap_or_else(|| panic!("{path}"));
                 (path, (*document.document).clone())
@@ -490,10 +494,10 @@ fn assert_many_topics(out: &Path, towns: usize, topics: usize, variants: &[&str]
     let files = snapshot(out);
     // Four documents per feed (the topics and `all`), the OPML list, four
     // per archive page of `all` (each topic holds one article) and a page
-    // per article, in each variant, and _headers.
+    // per article, in each variant, _headers and the manifest.
     let pages = tidings::archive::Paging::new(towns, 50).pages();
     let documents = 4 * (topics + 1) + 1 + 4 * pages + towns;
-    assert_eq!(files.len(), documents * variants.len() + 1);
+    assert_eq!(files.len(), documents * variants.len() + 2);
     for i in [0, 1, topics - 2, topics - 1] {
         let town = i % towns;
         for file in [

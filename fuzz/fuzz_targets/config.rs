@@ -57,7 +57,7 @@ fuzz_target!(|data: &[u8]| {
         base.query().is_none() && base.fragment().is_none(),
         "base_url {base}"
     );
-    if let Some(hub) = &config.site.hub {
+    for hub in &config.site.hubs {
         assert!(matches!(hub.scheme(), "http" | "https"), "hub {hub}");
     }
     assert!(config.site.max_entries >= 1);

@@ -15,7 +15,7 @@
 //! parses it natively, and labelling it `text/plain; version=0.0.4` would
 //! promise a format it is not quite.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use prometheus_client::encoding::text::{encode_eof, encode_registry};
@@ -28,7 +28,9 @@ use prometheus_client::registry::Registry;
 
 use super::limits::Closed;
 use super::readers::FeedReaders;
+use super::{Body, State, Stop};
 use crate::catalog::Catalog;
+use crate::websub::{self, Outcome};
 
 /// The Content-Type of `/metrics`.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -82,6 +84,16 @@ struct ReasonLabel {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct PingLabels {
+    hub: String,
+    outcome: &'static str,
+}
+
+/// Hubs counted by name; notifications to any hub past these (after
+/// config changes) are counted as `other`, so the series stay few.
+const COUNTED_HUBS: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct FeedLabel {
     feed: String,
 }
@@ -113,6 +125,10 @@ pub struct Metrics {
     articles: Gauge,
     documents: Gauge,
     rejected: Gauge,
+    /// WebSub notifications by hub and outcome.
+    pings: Family<PingLabels, Counter>,
+    /// The hubs `pings` has counted by name.
+    pinged_hubs: std::sync::Mutex<Vec<String>>,
 }
 
 impl Default for Metrics {
@@ -206,7 +222,15 @@ impl Default for Metrics {
             "catalog_rejected_files",
             "Seed files rejected from the catalog being served",
         );
+        let pings = Family::<PingLabels, Counter>::default();
+        registry.register(
+            "websub_pings",
+            "WebSub publish notifications, by hub and outcome: sent (accepted), retried, failed (refused or out of attempts), dropped (the hub's queue was full)",
+            pings.clone(),
+        );
         Self {
+            pings,
+            pinged_hubs: std::sync::Mutex::default(),
             registry,
             requests,
             request_cells: (0..CELLS).map(|_| OnceLock::new()).collect(),
@@ -327,6 +351,28 @@ impl Metrics {
         self.rejected.set(count(catalog.rejected().count()));
     }
 
+    /// Counts `urls` WebSub notifications to `hub` with `outcome`.
+    pub fn pinged(&self, hub: &str, outcome: Outcome, urls: u64) {
+        let mut hubs = self
+            .pinged_hubs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let hub = if hubs.iter().any(|known| known == hub) {
+            hub
+        } else if hubs.len() < COUNTED_HUBS {
+            hubs.push(hub.to_owned());
+            hub
+        } else {
+            "other"
+        };
+        self.pings
+            .get_or_create(&PingLabels {
+                hub: hub.to_owned(),
+                outcome: outcome.label(),
+            })
+            .inc_by(urls);
+    }
+
     /// The whole exposition: the registry, then the readers of each feed
     /// that has any, as of now.
     pub fn encode<'a>(&self, feeds: impl Iterator<Item = (&'a str, &'a FeedReaders)>) -> String {
@@ -367,6 +413,88 @@ impl Metrics {
     }
 }
 
+/// The server's metrics count what its WebSub publisher did.
+impl websub::Observer for State {
+    fn pinged(&self, hub: &url::Url, outcome: Outcome, urls: u64) {
+        self.shared.metrics.pinged(hub.as_str(), outcome, urls);
+    }
+}
+
+/// Connections the metrics listener serves at once; more wait to be
+/// accepted.
+const METRICS_CONNECTIONS: usize = 16;
+/// The most a connection to the metrics listener may last: one scrape,
+/// as it is not kept alive.
+const METRICS_CONNECTION_TIME: Duration = Duration::from_secs(30);
+
+/// Answers `/metrics` on a listener of its own (`[http] metrics_listen`)
+/// until `stop` is switched, with [`State::with_metrics_apart`] on the
+/// main one. One request per connection (a scraper comes every few
+/// seconds at most), at most `METRICS_CONNECTIONS` at once, each closed
+/// after `METRICS_CONNECTION_TIME`: a listener meant for a private
+/// network still bounds what a client can hold. Any other path is a `404`.
+pub async fn serve_metrics(listener: tokio::net::TcpListener, state: State, stop: Arc<Stop>) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.keep_alive(false);
+    let room = Arc::new(tokio::sync::Semaphore::new(METRICS_CONNECTIONS));
+    let mut stopped = std::pin::pin!(stop.stopped());
+    loop {
+        let (permit, accepted) = tokio::select! {
+            biased;
+            () = &mut stopped => break,
+            accepted = async {
+                let permit = Arc::clone(&room).acquire_owned().await;
+                (permit, listener.accept().await)
+            } => accepted,
+        };
+        let (Ok(permit), Ok((stream, _))) = (permit, accepted) else {
+            // Out of descriptors, most likely: let some close first.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let answering = state.clone();
+        let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
+            std::future::ready(Ok::<_, std::convert::Infallible>(
+                answering.answer_metrics(&request),
+            ))
+        });
+        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(METRICS_CONNECTION_TIME, connection).await;
+            drop(permit);
+        });
+    }
+}
+
+impl State {
+    /// The metrics listener's answer: `/metrics` to `GET` and `HEAD`,
+    /// `405` to other methods, `404` elsewhere; counted like any request.
+    fn answer_metrics<B>(&self, request: &hyper::Request<B>) -> hyper::Response<Body> {
+        let started = std::time::Instant::now();
+        let (method, path) = (request.method(), request.uri().path());
+        let (response, kind) = if path != super::METRICS_PATH {
+            (super::not_found(), Kind::Other)
+        } else if method == hyper::Method::GET || method == hyper::Method::HEAD {
+            let snapshot = self.shared.current.load();
+            let head = method == hyper::Method::HEAD;
+            (self.metrics_response(&snapshot, head), Kind::Metrics)
+        } else {
+            (super::method_not_allowed(), Kind::Metrics)
+        };
+        let bytes = hyper::body::Body::size_hint(response.body())
+            .exact()
+            .unwrap_or(0);
+        self.shared.metrics.request(
+            kind,
+            response.status().as_u16(),
+            None,
+            bytes,
+            started.elapsed(),
+        );
+        response
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,6 +517,33 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn pings_are_counted_by_hub_and_outcome_for_a_bounded_set_of_hubs() {
+        let metrics = Metrics::default();
+        metrics.pinged("https://hub.example.org/", Outcome::Sent, 3);
+        metrics.pinged("https://hub.example.org/", Outcome::Sent, 2);
+        metrics.pinged("https://hub.example.org/", Outcome::Retried, 1);
+        for i in 0..COUNTED_HUBS + 5 {
+            metrics.pinged(&format!("https://hub{i}.example.org/"), Outcome::Failed, 1);
+        }
+        let text = metrics.encode(std::iter::empty());
+        assert!(
+            text.contains(
+                "tidings_websub_pings_total{hub=\"https://hub.example.org/\",outcome=\"sent\"} 5"
+            ),
+            "{text}"
+        );
+        assert!(text.contains(
+            "tidings_websub_pings_total{hub=\"https://hub.example.org/\",outcome=\"retried\"} 1"
+        ));
+        // The first hub and 15 more by name, the other 6 together.
+        assert!(text.contains("tidings_websub_pings_total{hub=\"other\",outcome=\"failed\"} 6"));
+        assert_eq!(
+            text.matches("tidings_websub_pings_total{").count(),
+            2 + (COUNTED_HUBS - 1) + 1
+        );
     }
 
     #[test]

@@ -68,6 +68,7 @@ mod stop;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -86,14 +87,15 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::catalog::{Catalog, Encoding};
-use crate::config::Http;
+use crate::config::{Config, Http, Site};
 use crate::reload::{Outlet, ReloadStatus};
 use conditional::Outcome;
 use health::{Health, SeedsFolder};
 pub use limits::{raise_open_files_limit, Limits};
+pub use metrics::serve_metrics;
 use metrics::{Kind, Metrics};
 use readers::FeedReaders;
-use snapshot::{Prepared, Snapshot};
+use snapshot::{FeedLinks, Prepared, Snapshot};
 pub use stop::Stop;
 
 /// The health endpoint; not a document of the catalog.
@@ -136,6 +138,11 @@ struct Shared {
     access_log: bool,
     /// Keys the hash of a feed's pollers, per process.
     pollers_key: hashbrown::DefaultHashBuilder,
+    /// The WebSub `Link` headers of feeds, for every next snapshot.
+    links: ArcSwap<FeedLinks>,
+    /// Whether `/metrics` is answered on a listener of its own
+    /// (`[http] metrics_listen`), and so not here.
+    metrics_apart: AtomicBool,
 }
 
 /// What `/healthz` is built from, besides the catalog.
@@ -149,7 +156,12 @@ struct Reporting {
 impl State {
     /// Serves `catalog` with the `Cache-Control` of `http`.
     pub fn new(catalog: Catalog, http: &Http) -> Self {
-        let snapshot = Snapshot::new(Arc::new(catalog), cache_control(http), None);
+        let snapshot = Snapshot::new(
+            Arc::new(catalog),
+            cache_control(http),
+            &FeedLinks::default(),
+            None,
+        );
         let metrics = Metrics::default();
         metrics.catalog(&snapshot.catalog);
         let reporting = Reporting {
@@ -166,6 +178,8 @@ impl State {
                 trusted_proxies: http.trusted_proxies.clone().into(),
                 access_log: http.access_log,
                 pollers_key: hashbrown::DefaultHashBuilder::default(),
+                links: ArcSwap::default(),
+                metrics_apart: AtomicBool::new(false),
             }),
         }
     }
@@ -178,6 +192,32 @@ impl State {
         reporting.seeds = SeedsFolder::new(seeds_dir);
         self.refresh_health(&reporting);
         drop(reporting);
+        self
+    }
+
+    /// Advertises the WebSub hubs of `site` on feed responses (`Link`
+    /// headers, see `snapshot.rs`), from now on; a config change brings
+    /// new ones through [`Outlet::configured`].
+    pub fn with_site(self, site: &Site) -> Self {
+        let links = Arc::new(FeedLinks::new(site));
+        let reporting = self.reporting();
+        let current = self.shared.current.load_full();
+        let next = Snapshot::new(
+            Arc::clone(&current.catalog),
+            current.cache_control.clone(),
+            &links,
+            Some(&current),
+        );
+        self.shared.links.store(links);
+        self.shared.current.store(Arc::new(next));
+        drop(reporting);
+        self
+    }
+
+    /// Leaves `/metrics` to [`serve_metrics`] on another listener: here
+    /// it is a `404`.
+    pub fn with_metrics_apart(self) -> Self {
+        self.shared.metrics_apart.store(true, Ordering::Relaxed);
         self
     }
 
@@ -217,7 +257,12 @@ impl State {
         let reporting = self.reporting();
         let previous = self.shared.current.load_full();
         let cache_control = cache_control.unwrap_or_else(|| previous.cache_control.clone());
-        let next = Snapshot::new(Arc::new(catalog), cache_control, Some(&previous));
+        let next = Snapshot::new(
+            Arc::new(catalog),
+            cache_control,
+            &self.shared.links.load(),
+            Some(&previous),
+        );
         self.shared.metrics.catalog(&next.catalog);
         self.shared.current.store(Arc::new(next));
         self.refresh_health(&reporting);
@@ -335,7 +380,7 @@ impl State {
                 method_not_allowed()
             };
             (response, Kind::Health, None)
-        } else if path == METRICS_PATH {
+        } else if path == METRICS_PATH && !self.shared.metrics_apart.load(Ordering::Relaxed) {
             let response = if readable {
                 self.metrics_response(&snapshot, head)
             } else {
@@ -352,7 +397,7 @@ impl State {
                 .cache_control
                 .and_then(|value| HeaderValue::try_from(value).ok())
                 .unwrap_or_else(|| snapshot.cache_control.clone());
-            let document = Prepared::new(&shelved.document, &cache_control);
+            let document = Prepared::new(&shelved.document, &cache_control, &[]);
             if !readable {
                 return (method_not_allowed(), document.kind, None);
             }
@@ -435,6 +480,12 @@ fn user_agent(headers: &HeaderMap) -> Option<&[u8]> {
 impl Outlet for State {
     fn served(&self) -> Arc<Catalog> {
         self.catalog()
+    }
+
+    fn configured(&self, config: &Config) {
+        self.shared
+            .links
+            .store(Arc::new(FeedLinks::new(&config.site)));
     }
 
     fn swap_in(&self, catalog: Catalog, http: Option<&Http>) {

@@ -7,6 +7,9 @@
 //! A response reads everything from one [`Snapshot`], so its ETag, dates
 //! and body always belong to the same catalog generation.
 //!
+//! Feeds carry WebSub's `Link` headers when hubs are configured
+//! ([`FeedLinks`]).
+//!
 //! Each document also knows its kind for `/metrics`, and a feed keeps the
 //! count of its readers ([`FeedReaders`]) from one snapshot to the next.
 
@@ -15,15 +18,19 @@ use std::time::{Duration, SystemTime};
 
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE,
-    ETAG, LAST_MODIFIED, VARY, X_CONTENT_TYPE_OPTIONS,
+    ETAG, LAST_MODIFIED, LINK, VARY, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue};
 use bytes::Bytes;
 use hashbrown::HashMap;
+use url::Url;
 
 use super::metrics::Kind;
 use super::readers::FeedReaders;
 use crate::catalog::{Catalog, Document, Encoding};
+use crate::config::Site;
+use crate::layout;
+use crate::websub::is_subscription_feed;
 
 /// Last second an HTTP date can show (9999-12-31T23:59:59Z).
 const LAST_HTTP_DATE: u64 = 253_402_300_799;
@@ -97,15 +104,17 @@ impl Snapshot {
     /// ([`crate::publish::catalog`] with the previous catalog), so that the server,
     /// `/healthz` and the static build agree. The readers of each feed
     /// still in the catalog carry over from `previous`.
+    /// Feeds get the `Link` headers of `links`.
     pub fn new(
         catalog: Arc<Catalog>,
         cache_control: HeaderValue,
+        links: &FeedLinks,
         previous: Option<&Snapshot>,
     ) -> Self {
         let documents = catalog
             .documents()
             .map(|(path, document)| {
-                let prepared = Prepared::new(document, &cache_control);
+                let prepared = Prepared::new(document, &cache_control, &links.of(path));
                 if let Some(readers) = previous
                     .and_then(|previous| previous.documents.get(path))
                     .and_then(|before| before.readers.get())
@@ -123,8 +132,50 @@ impl Snapshot {
     }
 }
 
+/// WebSub discovery (WebSub §4) on feed responses: with hubs configured,
+/// a subscription feed answers with `Link: <hub>; rel="hub"` for each hub
+/// and `Link: <its URL>; rel="self"`, on `200`, `HEAD` and `304` alike, so
+/// a hub or subscriber finds both from the headers whatever the format.
+#[derive(Debug, Clone, Default)]
+pub struct FeedLinks {
+    /// `site.base_url`, for the feeds' own URLs; none without hubs.
+    base_url: Option<Url>,
+    /// One `Link` value per hub.
+    hubs: Vec<HeaderValue>,
+}
+
+impl FeedLinks {
+    pub fn new(site: &Site) -> Self {
+        let hubs: Vec<HeaderValue> = site
+            .hubs
+            .iter()
+            .filter_map(|hub| HeaderValue::from_str(&format!("<{hub}>; rel=\"hub\"")).ok())
+            .collect();
+        Self {
+            base_url: (!hubs.is_empty()).then(|| site.base_url.clone()),
+            hubs,
+        }
+    }
+
+    /// The `Link` values of the document at `path`: none but for a
+    /// subscription feed, with hubs.
+    fn of(&self, path: &str) -> Vec<HeaderValue> {
+        let Some(base_url) = self
+            .base_url
+            .as_ref()
+            .filter(|_| is_subscription_feed(path))
+        else {
+            return Vec::new();
+        };
+        let own = format!("<{}>; rel=\"self\"", layout::absolute(base_url, path));
+        let mut links = self.hubs.clone();
+        links.extend(HeaderValue::from_str(&own).ok());
+        links
+    }
+}
+
 impl Prepared {
-    pub fn new(document: &Document, cache_control: &HeaderValue) -> Self {
+    pub fn new(document: &Document, cache_control: &HeaderValue, links: &[HeaderValue]) -> Self {
         let last_modified = http_time(document.last_modified.timestamp());
         let last_modified_value = HeaderValue::from_str(&httpdate::fmt_http_date(last_modified))
             .expect("an HTTP date is a valid header value");
@@ -145,6 +196,9 @@ impl Prepared {
             not_modified_headers.insert(VARY, VARY_VALUE);
             if document.cross_origin {
                 not_modified_headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, ANY_ORIGIN);
+            }
+            for link in links {
+                not_modified_headers.append(LINK, link.clone());
             }
             let mut ok_headers = not_modified_headers.clone();
             ok_headers.reserve(4);
@@ -215,9 +269,45 @@ mod tests {
     }
 
     #[test]
+    fn subscription_feeds_link_their_hubs_and_themselves() {
+        let site = crate::config::Config::parse(
+            "[site]\nbase_url = \"https://news.example.org/n/\"\n\
+             hub = [\"https://hub.example.org/\", \"https://hub2.example.org/h\"]\n",
+            std::path::Path::new("tidings.toml"),
+        )
+        .unwrap()
+        .site;
+        let links = FeedLinks::new(&site);
+        let values = |path| -> Vec<String> {
+            links
+                .of(path)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            values("/feeds/all.atom"),
+            [
+                "<https://hub.example.org/>; rel=\"hub\"",
+                "<https://hub2.example.org/h>; rel=\"hub\"",
+                "<https://news.example.org/n/feeds/all.atom>; rel=\"self\"",
+            ]
+        );
+        for path in ["/", "/feeds.opml", "/feeds/all/archive/1.atom"] {
+            assert!(values(path).is_empty(), "{path}");
+        }
+        let without_hubs = crate::config::Config::parse("", std::path::Path::new("t.toml"))
+            .unwrap()
+            .site;
+        assert!(FeedLinks::new(&without_hubs)
+            .of("/feeds/all.atom")
+            .is_empty());
+    }
+
+    #[test]
     fn dates_outside_http_dates_are_clamped() {
         let cc = HeaderValue::from_static("public");
-        let snapshot = Snapshot::new(catalog("x", -86_400), cc, None);
+        let snapshot = Snapshot::new(catalog("x", -86_400), cc, &FeedLinks::default(), None);
         assert_eq!(last_modified(&snapshot), 0);
         for variant in &snapshot.documents["/a"].variants {
             for headers in [&variant.ok_headers, &variant.not_modified_headers] {

@@ -80,6 +80,10 @@ pub trait Outlet: Send + 'static {
     /// The catalog being served: the `previous` of the next build, so that
     /// validators only move forward.
     fn served(&self) -> Arc<Catalog>;
+    /// Learns a new config, after a config change, just before the
+    /// catalog built with it is swapped in (for settings that are not the
+    /// catalog's, such as the WebSub hubs). Nothing by default.
+    fn configured(&self, _config: &Config) {}
     /// Replaces the served catalog at once, and with `http` the caching
     /// settings too (after a config change).
     fn swap_in(&self, catalog: Catalog, http: Option<&Http>);
@@ -266,6 +270,9 @@ impl<O: Outlet> Reloader<O> {
             }
             generation = catalog.generation;
             let (articles, documents) = (catalog.articles, catalog.len());
+            if config_changed {
+                self.outlet.configured(&self.config);
+            }
             self.outlet
                 .swap_in(catalog, config_changed.then_some(&self.config.http));
             tracing::info!(

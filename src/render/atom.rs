@@ -78,13 +78,11 @@ fn model<A>(feed: &FeedView<'_, A>) -> Feed {
             links.push(link(rel, href, Format::Atom.media_type()));
         }
     }
-    if let Some(hub) = &site.hub {
-        links.push(Link {
-            href: hub.to_string(),
-            rel: "hub".into(),
-            ..Link::default()
-        });
-    }
+    links.extend(site.hubs.iter().map(|hub| Link {
+        href: hub.to_string(),
+        rel: "hub".into(),
+        ..Link::default()
+    }));
 
     let mut builder = FeedBuilder::default();
     builder

@@ -128,7 +128,7 @@ fn document<'a, A>(feed: &'a FeedView<'_, A>) -> Document<'a> {
             .older()
             .map(|number| feed.archive_url(number, Format::Json)),
         hubs: site
-            .hub
+            .hubs
             .iter()
             .map(|hub| Hub {
                 kind: "WebSub",

@@ -96,13 +96,11 @@ fn channel<A>(feed: &FeedView<'_, A>) -> Channel {
             links.push(rss_link(rel, feed.archive_url(number, Format::Rss)));
         }
     }
-    if let Some(hub) = &feed.site.hub {
-        links.push(Link {
-            href: hub.to_string(),
-            rel: "hub".into(),
-            ..Link::default()
-        });
-    }
+    links.extend(feed.site.hubs.iter().map(|hub| Link {
+        href: hub.to_string(),
+        rel: "hub".into(),
+        ..Link::default()
+    }));
     let mut namespaces = namespaces();
     let mut extensions = rss::extension::ExtensionMap::default();
     if archived {
