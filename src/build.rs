@@ -140,6 +140,35 @@ fn write_site(
                     buffered = spill(&mut open, buffered)?;
                 }
             }
+            Content::FeedPreview { format, feed } => {
+                let mut frame = render::html::feed_preview_frame(&site, &site.feeds[feed], format);
+                let mut file =
+                    DocumentFile::new(out, &document.path, compression, document.updated);
+                buffered += file.push(&std::mem::take(&mut frame.head));
+                open.push(Open {
+                    listing: Listing::Home,
+                    feed,
+                    frame,
+                    file,
+                    written: 0,
+                });
+                if buffered > BUDGET {
+                    buffered = spill(&mut open, buffered)?;
+                }
+            }
+            Content::NotFound | Content::Favicon => {
+                let text = match document.content {
+                    Content::NotFound => render::html::render_not_found(site.site),
+                    _ => render::html::FAVICON.to_string(),
+                };
+                files += write::write_document(
+                    out,
+                    &document.path,
+                    &text,
+                    compression,
+                    document.updated,
+                )?;
+            }
             Content::Opml => {
                 files += write::write_document(
                     out,

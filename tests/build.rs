@@ -456,9 +456,10 @@ fn many_topics(dir: &Path, towns: usize, topics: usize) -> PathBuf {
 /// topic, each in the given `variants` (`""`, `".gz"`, `".br"`).
 fn assert_many_topics(out: &Path, towns: usize, topics: usize, variants: &[&str]) {
     let files = snapshot(out);
-    // Four documents per feed (the topics and `all`) and the OPML list, in
+    // Seven documents per feed (the topics and `all`: three formats, the
+    // page, three previews), the OPML list, 404.html and the two icons, in
     // each variant, and _headers.
-    assert_eq!(files.len(), (4 * (topics + 1) + 1) * variants.len() + 1);
+    assert_eq!(files.len(), (7 * (topics + 1) + 4) * variants.len() + 1);
     for i in [0, 1, topics - 2, topics - 1] {
         let town = i % towns;
         for file in [

@@ -56,6 +56,7 @@
 //!   HTTP/1.1 messages, so [`router`], which may sit behind another server
 //!   or protocol, leaves it to that server.
 
+mod accept;
 pub mod conditional;
 pub mod encoding;
 mod health;
@@ -74,7 +75,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use axum::extract::Request;
 use axum::http::header::{
-    ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_TYPE, HOST, LOCATION, USER_AGENT,
+    ACCEPT, ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, LOCATION, USER_AGENT,
     X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Version};
@@ -108,6 +109,7 @@ const ALLOWED: HeaderValue = HeaderValue::from_static("GET, HEAD");
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 const CLOSE: HeaderValue = HeaderValue::from_static("close");
 
 /// What the server answers from: the current catalog, prepared, behind an
@@ -303,9 +305,18 @@ impl State {
         let snapshot = self.shared.current.load();
         let readable = method == Method::GET || method == Method::HEAD;
         let head = method == Method::HEAD;
-        if let Some(document) = snapshot.documents.get(path) {
+        if let Some(mut document) = snapshot.documents.get(path) {
             if !readable {
                 return (method_not_allowed(), document.kind, None);
+            }
+            // A person's browser at a feed's URL gets the feed's page.
+            if let Some(preview) = document
+                .preview
+                .as_deref()
+                .filter(|_| accept::prefers_html(headers.get_all(ACCEPT)))
+                .and_then(|preview| snapshot.documents.get(preview))
+            {
+                document = preview;
             }
             let encoding = encoding::negotiate(headers.get_all(ACCEPT_ENCODING), document.brotli);
             let outcome = conditional::evaluate_fast(
@@ -348,7 +359,7 @@ impl State {
                 .filter(|directory| snapshot.documents.contains_key(directory.as_str()));
             let response = match directory {
                 Some(directory) => redirect(directory, &snapshot.cache_control),
-                None => not_found(),
+                None => not_found(snapshot.not_found.as_ref(), head),
             };
             (response, Kind::Other, None)
         }
@@ -478,11 +489,28 @@ fn redirect(location: String, cache_control: &HeaderValue) -> Response<Body> {
     response
 }
 
-fn not_found() -> Response<Body> {
-    plain(
-        StatusCode::NOT_FOUND,
-        "404 Not Found: no document at this path.\n",
-    )
+/// The catalog's `404.html`, prebuilt like every document, or a line of
+/// text for a catalog without one.
+fn not_found(page: Option<&Bytes>, head: bool) -> Response<Body> {
+    let Some(page) = page else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "404 Not Found: no document at this path.\n",
+        );
+    };
+    let body = if head {
+        Body::default()
+    } else {
+        Body::new(page.clone())
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HTML);
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(page.len()));
+    headers.insert(CACHE_CONTROL, NO_STORE);
+    headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+    response
 }
 
 fn method_not_allowed() -> Response<Body> {
