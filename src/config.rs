@@ -20,6 +20,21 @@ use crate::error::{Error, Result};
 /// The slug of the feed that holds every article. It cannot be configured.
 pub const ALL_SLUG: &str = "all";
 
+/// `site.base_url` when the config names none: where `serve` listens by
+/// default.
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080/";
+
+/// A base URL given from outside the config file, applied to it at every
+/// read (`tidings serve` re-reads the config on change).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseUrlRule {
+    /// `--base-url`: replaces whatever the config says.
+    Replace(Url),
+    /// The address `serve` listens on: replaces the default only, so a
+    /// `base_url` written in the config still wins.
+    ReplaceDefault(Url),
+}
+
 /// Validated settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -135,7 +150,7 @@ impl Default for RawSite {
         Self {
             title: "tidings".into(),
             description: String::new(),
-            base_url: Spanned::new(0..0, "http://127.0.0.1:8080/".into()),
+            base_url: Spanned::new(0..0, DEFAULT_BASE_URL.into()),
             language: "en".into(),
             timezone: Spanned::new(0..0, "UTC".into()),
             author: None,
@@ -405,6 +420,27 @@ impl Config {
     pub fn set_base_url(&mut self, base_url: &str) -> std::result::Result<(), String> {
         self.site.base_url = parse_base_url(base_url)?;
         Ok(())
+    }
+
+    /// Whether `site.base_url` is the default one (unset, or set to it).
+    pub fn has_default_base_url(&self) -> bool {
+        self.site.base_url.as_str() == DEFAULT_BASE_URL
+    }
+
+    /// Applies a base URL given from outside the file.
+    pub fn apply_base_url(&mut self, rule: &BaseUrlRule) {
+        match rule {
+            BaseUrlRule::Replace(url) => self.site.base_url = url.clone(),
+            BaseUrlRule::ReplaceDefault(url) if self.has_default_base_url() => {
+                self.site.base_url = url.clone();
+            }
+            BaseUrlRule::ReplaceDefault(_) => {}
+        }
+    }
+
+    /// Checks a base URL given on the command line, as the config's is.
+    pub fn parse_base_url(text: &str) -> std::result::Result<Url, String> {
+        parse_base_url(text)
     }
 }
 

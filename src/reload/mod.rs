@@ -34,7 +34,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::catalog::{Catalog, Compression};
-use crate::config::{Config, Http};
+use crate::config::{BaseUrlRule, Config, Http};
 use crate::error::Result;
 use crate::index::SeedIndex;
 use crate::publish;
@@ -103,6 +103,8 @@ pub struct Reloader<O> {
     outlet: O,
     /// When the served catalog was built.
     last_reload: String,
+    /// Applied to the config at every read.
+    base_url: Option<BaseUrlRule>,
 }
 
 impl<O: Outlet> Reloader<O> {
@@ -137,7 +139,15 @@ impl<O: Outlet> Reloader<O> {
             index,
             outlet,
             last_reload,
+            base_url: None,
         })
+    }
+
+    /// Applies `rule` to every config read from now on (the one given to
+    /// [`Reloader::start`] has it applied already).
+    pub fn with_base_url(mut self, rule: Option<BaseUrlRule>) -> Self {
+        self.base_url = rule;
+        self
     }
 
     /// What the catalogs are swapped into.
@@ -155,7 +165,10 @@ impl<O: Outlet> Reloader<O> {
         let mut failed = false;
         if everything || triggers.contains(&Trigger::Config) {
             match Config::from_file(&self.config_path) {
-                Ok(config) => {
+                Ok(mut config) => {
+                    if let Some(rule) = &self.base_url {
+                        config.apply_base_url(rule);
+                    }
                     if self.config_error.take().is_some() {
                         tracing::info!(
                             config = %self.config_path.display(),
