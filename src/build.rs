@@ -30,6 +30,7 @@ use crate::model::ArticleHead;
 use crate::plan::{self, Content};
 use crate::render::{self, Entry, EntryTexts, Frame, Listing};
 use crate::select;
+use crate::statics::StaticFiles;
 use crate::write::{self, DocumentFile, Staging};
 
 /// Articles rendered between two rounds of writing: enough to keep both
@@ -261,9 +262,19 @@ fn write_site(
     for written in cores::as_free(&open, |document| document.file.finish()) {
         files += written?;
     }
+    // The static folder's files, as the server has them.
+    let mut statics = StaticFiles::default();
+    statics.load(config, seeds_dir, compression);
+    diagnostics.extend_from_slice(statics.diagnostics());
+    let mut static_rules = Vec::new();
+    for (path, document) in statics.documents() {
+        files += write::write_catalog_document(out, path, document)?;
+        static_rules.push((path, document.content_type));
+    }
     write::write_headers(
         out,
         &planned,
+        &static_rules,
         &config.http.cache_control(),
         Some(site.feeds[0].updated.to_utc()),
     )?;

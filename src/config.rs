@@ -41,6 +41,8 @@ pub struct Config {
     pub site: Site,
     pub http: Http,
     pub seeds: SeedRules,
+    /// `[static]`: the folder of files served and copied as they are.
+    pub statics: StaticRules,
     /// Configured topics in file order (never contains [`ALL_SLUG`]).
     pub topics: Vec<Topic>,
 }
@@ -105,6 +107,19 @@ pub struct SeedRules {
     pub max_file_bytes: u64,
 }
 
+/// `[static]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaticRules {
+    /// The folder; a relative path is taken from the folder that holds the
+    /// seeds folder (`static` beside `seeds`).
+    pub dir: PathBuf,
+    /// Larger files are left out, with a diagnostic.
+    pub max_file_bytes: u64,
+    /// The files kept in memory in all; files past it (in path order) are
+    /// left out, with a diagnostic.
+    pub max_total_bytes: u64,
+}
+
 /// A configured topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topic {
@@ -128,6 +143,8 @@ struct RawConfig {
     http: RawHttp,
     #[serde(default)]
     seeds: RawSeeds,
+    #[serde(default, rename = "static")]
+    statics: RawStatic,
     #[serde(default)]
     topic: Vec<RawTopic>,
 }
@@ -214,6 +231,26 @@ impl Default for RawSeeds {
     fn default() -> Self {
         Self {
             max_file_bytes: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawStatic {
+    dir: PathBuf,
+    max_file_bytes: u64,
+    max_total_bytes: u64,
+}
+
+impl Default for RawStatic {
+    fn default() -> Self {
+        // Style sheets, scripts, icons and a few images fit; media belongs
+        // on a CDN or object storage, not in a server's memory.
+        Self {
+            dir: PathBuf::from("static"),
+            max_file_bytes: 4 * 1024 * 1024,
+            max_total_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -411,6 +448,11 @@ impl Config {
             },
             seeds: SeedRules {
                 max_file_bytes: raw.seeds.max_file_bytes,
+            },
+            statics: StaticRules {
+                dir: raw.statics.dir,
+                max_file_bytes: raw.statics.max_file_bytes,
+                max_total_bytes: raw.statics.max_total_bytes,
             },
             topics,
         })

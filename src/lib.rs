@@ -39,6 +39,7 @@ pub mod reload;
 pub mod render;
 pub mod select;
 pub mod serve;
+pub mod statics;
 pub mod topics;
 pub mod words;
 pub mod write;

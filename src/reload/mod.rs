@@ -38,6 +38,7 @@ use crate::config::{BaseUrlRule, Config, Http};
 use crate::error::Result;
 use crate::index::SeedIndex;
 use crate::publish;
+use crate::statics::StaticFiles;
 
 pub use watch::{watch, Watch, RECONCILE, RESCAN_SPACING, SETTLE, SETTLE_AT_MOST, TICK};
 
@@ -60,6 +61,8 @@ pub enum Trigger {
     Rescan,
     /// Look at everything again, config and seeds (SIGHUP).
     Everything,
+    /// Something changed in the static folder.
+    Statics,
 }
 
 /// Where a reloader puts the catalogs it builds: whatever serves them (the
@@ -105,6 +108,8 @@ pub struct Reloader<O> {
     last_reload: String,
     /// Applied to the config at every read.
     base_url: Option<BaseUrlRule>,
+    /// The static folder's files, put into every catalog.
+    statics: StaticFiles,
 }
 
 impl<O: Outlet> Reloader<O> {
@@ -116,9 +121,11 @@ impl<O: Outlet> Reloader<O> {
         seeds_dir: PathBuf,
         open: impl FnOnce(Catalog, &Config) -> O,
     ) -> Result<Self> {
+        let mut statics = StaticFiles::default();
+        statics.load(&config, &seeds_dir, Compression::On);
         let mut index = SeedIndex::new(seeds_dir);
         index.rescan(&config)?;
-        let catalog = publish::catalog(
+        let mut catalog = publish::catalog(
             &config,
             &mut index,
             1,
@@ -126,6 +133,7 @@ impl<O: Outlet> Reloader<O> {
             Compression::On,
             chrono::Utc::now(),
         );
+        statics.replace_in(&mut catalog);
         let outlet = open(catalog, &config);
         let last_reload = now();
         outlet.report(ReloadStatus {
@@ -140,6 +148,7 @@ impl<O: Outlet> Reloader<O> {
             outlet,
             last_reload,
             base_url: None,
+            statics,
         })
     }
 
@@ -229,19 +238,31 @@ impl<O: Outlet> Reloader<O> {
             }
         };
 
+        let statics_changed = (config_changed || rescan || triggers.contains(&Trigger::Statics))
+            && self
+                .statics
+                .load(&self.config, self.index.seeds_dir(), Compression::On);
+
         let previous = self.outlet.served();
         let mut generation = previous.generation;
-        if changed > 0 || config_changed {
+        if changed > 0 || config_changed || statics_changed {
             // New content goes live with its gzip variants; brotli follows
             // right after (see `Compression::GzipFirst`).
-            let catalog = publish::catalog(
-                &self.config,
-                &mut self.index,
-                previous.generation + 1,
-                Some(&previous),
-                Compression::GzipFirst,
-                chrono::Utc::now(),
-            );
+            let mut catalog = if changed > 0 || config_changed {
+                publish::catalog(
+                    &self.config,
+                    &mut self.index,
+                    previous.generation + 1,
+                    Some(&previous),
+                    Compression::GzipFirst,
+                    chrono::Utc::now(),
+                )
+            } else {
+                let mut catalog = (*previous).clone();
+                catalog.generation += 1;
+                catalog
+            };
+            self.statics.replace_in(&mut catalog);
             for diagnostic in catalog.diagnostics.iter().filter(|d| d.is_error()) {
                 tracing::warn!("rejected: {diagnostic}");
             }
@@ -262,7 +283,7 @@ impl<O: Outlet> Reloader<O> {
                 tracing::debug!(generation, "brotli variants in {:.1?}", started.elapsed());
             }
         }
-        let swapped = changed > 0 || config_changed;
+        let swapped = changed > 0 || config_changed || statics_changed;
         if swapped {
             self.last_reload = now();
         }
