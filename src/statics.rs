@@ -126,11 +126,14 @@ impl StaticFiles {
             files.insert(path, kept);
         }
         let changed = files.len() != self.files.len()
-            || files.iter().zip(&self.files).any(|((path, new), (old_path, old))| {
-                path != old_path
-                    || new.document.digest != old.document.digest
-                    || new.document.last_modified != old.document.last_modified
-            });
+            || files
+                .iter()
+                .zip(&self.files)
+                .any(|((path, new), (old_path, old))| {
+                    path != old_path
+                        || new.document.digest != old.document.digest
+                        || new.document.last_modified != old.document.last_modified
+                });
         for diagnostic in &diagnostics {
             if diagnostics_differ(&self.diagnostics, diagnostic) {
                 tracing::warn!("static file left out: {diagnostic}");
@@ -314,7 +317,10 @@ mod tests {
         assert_eq!(content_type("x.woff2"), ("font/woff2", false));
         assert_eq!(content_type("x.JPEG"), ("image/jpeg", false));
         assert_eq!(content_type("README"), ("application/octet-stream", false));
-        assert_eq!(content_type("x.tar.gz"), ("application/octet-stream", false));
+        assert_eq!(
+            content_type("x.tar.gz"),
+            ("application/octet-stream", false)
+        );
     }
 
     #[test]
@@ -344,11 +350,26 @@ mod tests {
         assert_eq!(&css.identity[..], b"body{}");
         assert_eq!(css.content_type, "text/css; charset=utf-8");
         assert!(css.gzip.is_some() && css.brotli.is_some());
-        let told: Vec<String> = files.diagnostics().iter().map(ToString::to_string).collect();
+        let told: Vec<String> = files
+            .diagnostics()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(told.len(), 3, "{told:#?}");
-        assert!(told.iter().any(|d| d.contains("leak.txt") && d.contains("outside the static folder")), "{told:#?}");
-        assert!(told.iter().any(|d| d.contains("pipe.txt") && d.contains("named pipe")), "{told:#?}");
-        assert!(told.iter().any(|d| d.contains("with space.css")), "{told:#?}");
+        assert!(
+            told.iter()
+                .any(|d| d.contains("leak.txt") && d.contains("outside the static folder")),
+            "{told:#?}"
+        );
+        assert!(
+            told.iter()
+                .any(|d| d.contains("pipe.txt") && d.contains("named pipe")),
+            "{told:#?}"
+        );
+        assert!(
+            told.iter().any(|d| d.contains("with space.css")),
+            "{told:#?}"
+        );
         // Nothing changed: the same documents, not read again.
         assert!(!files.load(&config(""), &seeds, Compression::On));
     }
@@ -369,9 +390,19 @@ mod tests {
         assert_eq!(paths, ["/static/b.png", "/static/d.png"]);
         let png = files.documents().next().unwrap().1;
         assert!(png.gzip.is_none(), "images are not compressed again");
-        let told: Vec<String> = files.diagnostics().iter().map(ToString::to_string).collect();
-        assert!(told[0].contains("a.png") && told[0].contains("static.max_file_bytes"), "{told:#?}");
-        assert!(told[1].contains("c.png") && told[1].contains("static.max_total_bytes"), "{told:#?}");
+        let told: Vec<String> = files
+            .diagnostics()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            told[0].contains("a.png") && told[0].contains("static.max_file_bytes"),
+            "{told:#?}"
+        );
+        assert!(
+            told[1].contains("c.png") && told[1].contains("static.max_total_bytes"),
+            "{told:#?}"
+        );
     }
 
     #[test]

@@ -114,8 +114,8 @@ impl Snapshot {
         let documents = catalog
             .documents()
             .map(|(path, document)| {
-                let preview = Some(layout::preview_of(path))
-                    .filter(|preview| catalog.get(preview).is_some());
+                let preview =
+                    Some(layout::preview_of(path)).filter(|preview| catalog.get(preview).is_some());
                 // A preview page is negotiated at its feed's URL.
                 let previewed = path
                     .strip_suffix(".html")

@@ -217,7 +217,11 @@ pub fn render_feed_preview(site: &SiteView<'_>, feed: &FeedView<'_>, format: For
 
 /// The preview page of `feed` in `format` around its entries, which are
 /// the home page's entry texts ([`Listing::Home`]).
-pub fn feed_preview_frame<A>(site: &SiteView<'_, A>, feed: &FeedView<'_, A>, format: Format) -> Frame {
+pub fn feed_preview_frame<A>(
+    site: &SiteView<'_, A>,
+    feed: &FeedView<'_, A>,
+    format: Format,
+) -> Frame {
     let settings = site.site;
     let home = layout::absolute(&settings.base_url, layout::HOME_PATH);
     let mut out = String::with_capacity(4096);
