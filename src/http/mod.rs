@@ -19,7 +19,11 @@
 //! - a request that no coding suits still gets identity (see [`encoding`]);
 //! - `If-Match` and `If-Unmodified-Since` are honoured too (`412`);
 //! - `404`, `405` and `412` carry `Cache-Control: no-store`, so a topic
-//!   added later is never hidden behind a cached error;
+//!   added later is never hidden behind a cached error; a `404` is the
+//!   catalog's `404.html` (HTML, prebuilt like every document);
+//! - a subscription feed asked for by a browser (`Accept` ranking
+//!   `text/html` first, see `accept.rs`) answers the feed's HTML page,
+//!   and both answers carry `Vary: Accept, Accept-Encoding`;
 //! - `/healthz` is never cached and answers `GET` and `HEAD` only; it is
 //!   built once per catalog and reload report, bounded (`health.rs`);
 //! - `/metrics` likewise, built per scrape (`metrics.rs`), with the readers
