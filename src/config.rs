@@ -657,4 +657,33 @@ mod tests {
             "https://example.org/news/feeds/all.atom"
         );
     }
+
+    #[test]
+    fn the_static_folder_has_defaults_and_strict_keys() {
+        let config = parse("").unwrap();
+        assert_eq!(config.statics.dir, PathBuf::from("static"));
+        assert_eq!(config.statics.max_file_bytes, 4 * 1024 * 1024);
+        let config = parse("[static]\ndir = \"/srv/www\"\nmax_total_bytes = 10\n").unwrap();
+        assert_eq!(config.statics.dir, PathBuf::from("/srv/www"));
+        assert_eq!(config.statics.max_total_bytes, 10);
+        let err = parse("[static]\nfolder = \"x\"\n").unwrap_err().to_string();
+        assert!(
+            err.contains("config/tidings.toml:2:") && err.contains("folder"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_base_url_from_outside_replaces_the_default_only_when_asked_to() {
+        let listen = Url::parse("http://127.0.0.1:8081/").unwrap();
+        let mut default = parse("").unwrap();
+        assert!(default.has_default_base_url());
+        default.apply_base_url(&BaseUrlRule::ReplaceDefault(listen.clone()));
+        assert_eq!(default.site.base_url, listen);
+        let mut written = parse("[site]\nbase_url = \"https://example.org/\"\n").unwrap();
+        written.apply_base_url(&BaseUrlRule::ReplaceDefault(listen.clone()));
+        assert_eq!(written.site.base_url.as_str(), "https://example.org/");
+        written.apply_base_url(&BaseUrlRule::Replace(listen.clone()));
+        assert_eq!(written.site.base_url, listen);
+    }
 }
