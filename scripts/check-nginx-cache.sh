@@ -11,7 +11,9 @@
 # separate entries (different bodies, each a HIT the second time; a
 # `br;q=0` refusal shares gzip's entry); after expiry nginx revalidates and
 # tidings answers 304 (nginx's $upstream_status and tidings' request log);
-# /healthz is never cached. Both servers are stopped by PID on any exit.
+# /healthz is never cached; at a feed URL, a browser's Accept gets the HTML
+# page and feed readers' get the feed bytes, whichever filled the cache
+# first (HITs included). Both servers are stopped by PID on any exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for name in "${!TIDINGS_@}"; do unset "$name"; done
@@ -117,16 +119,20 @@ for _ in $(seq 1 100); do
 done
 
 n=0
-# get PATH ACCEPT-ENCODING: GET through nginx; sets STATUS, CACHE, ENCODING
-# and BODY (a file).
+# get PATH ACCEPT-ENCODING [ACCEPT]: GET through nginx (with no Accept
+# header when ACCEPT is `-`); sets STATUS, CACHE, ENCODING, TYPE and BODY
+# (a file).
 get() {
     n=$((n + 1))
     BODY="$tmp/body.$n"
-    curl -sS -D "$tmp/head.$n" -o "$BODY" -H "Accept-Encoding: $2" "$base$1" >/dev/null ||
+    local accept=(-H "Accept: ${3:-*/*}")
+    [ "${3:-}" = - ] && accept=(-H "Accept:")
+    curl -sS -D "$tmp/head.$n" -o "$BODY" -H "Accept-Encoding: $2" "${accept[@]}" "$base$1" >/dev/null ||
         die "GET $1 failed"
     STATUS="$(head -n1 "$tmp/head.$n" | cut -d' ' -f2)"
     CACHE="$(grep -i '^x-cache-status:' "$tmp/head.$n" | cut -d' ' -f2 | tr -d '\r' || true)"
     ENCODING="$(grep -i '^content-encoding:' "$tmp/head.$n" | cut -d' ' -f2 | tr -d '\r' || true)"
+    TYPE="$(grep -i '^content-type:' "$tmp/head.$n" | cut -d' ' -f2 | tr -d '\r;' || true)"
 }
 expect() { # what got wanted
     [ "$2" = "$3" ] || { tail -n 20 "$tmp/nginx/access.log" >&2; die "$1: got '$2', want '$3'"; }
@@ -185,4 +191,51 @@ get /healthz gzip
 get /healthz gzip
 expect "/healthz X-Cache-Status" "$CACHE" ""
 
-say "ok: HIT on repeat, one entry per encoding, 304 revalidation after expiry, /healthz uncached"
+# A feed URL: a browser gets the HTML page, feed readers the feed, whoever
+# filled the cache first. The Accept headers are those browsers, miniflux
+# (feed types and html at equal q), FreshRSS's SimplePie (html below the
+# feed types) and curl send, and none.
+browser='text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
+readers=(
+    'application/rss+xml, application/rdf+xml, application/atom+xml, application/xml, text/xml, text/html, */*;q=0.1'
+    'application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, text/html;q=0.7, unknown/unknown;q=0.1, application/unknown;q=0.1, */*;q=0.1'
+    '*/*'
+    '-'
+)
+as_browser() { # PATH WANTED-CACHE-STATUS
+    get "$1" identity "$browser"
+    expect "browser GET $1 ($2)" "$CACHE" "$2"
+    expect "browser GET $1 type" "$TYPE" text/html
+    grep -q 'This is a feed.' "$BODY" || die "browser GET $1: not the feed's page"
+}
+as_reader() { # PATH READER-INDEX WANTED-CACHE-STATUS
+    get "$1" identity "${readers[$2]}"
+    expect "reader $2 GET $1 ($3)" "$CACHE" "$3"
+    expect "reader $2 GET $1 type" "$TYPE" application/atom+xml
+    cmp -s "$BODY" "$atom_body" || die "reader $2 GET $1: not the feed's bytes"
+}
+for order in browser-first reader-first; do
+    case $order in
+    browser-first) feed=/feeds/ukraine.atom ;;
+    reader-first) feed=/feeds/russia.atom ;;
+    esac
+    # The feed's bytes, straight from tidings.
+    atom_body="$tmp/atom.$order"
+    curl -sS -o "$atom_body" -H 'Accept: */*' "http://$upstream$feed" || die "GET $feed from tidings"
+    if [ $order = browser-first ]; then
+        as_browser $feed MISS
+        as_browser $feed HIT
+        as_reader $feed 0 MISS
+    else
+        as_reader $feed 0 MISS
+        as_reader $feed 0 HIT
+        as_browser $feed MISS
+        as_browser $feed HIT
+    fi
+    for reader in 1 2 3; do
+        as_reader $feed $reader HIT
+    done
+    as_browser $feed HIT
+done
+
+say "ok: HIT on repeat, one entry per encoding, 304 revalidation after expiry, /healthz uncached, feed pages for browsers and feeds for readers in either order"

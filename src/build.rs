@@ -40,6 +40,7 @@ use crate::render::article::render_article_page;
 use crate::render::{self, Entry, EntryTexts, Frame, Listing};
 use crate::select;
 use crate::shelf::Page;
+use crate::statics::StaticFiles;
 use crate::write::{self, DocumentFile, Staging};
 
 /// Articles rendered between two rounds of writing: enough to keep both
@@ -156,6 +157,35 @@ fn write_site(
                 if buffered > BUDGET {
                     buffered = spill(&mut open, buffered)?;
                 }
+            }
+            Content::FeedPreview { format, feed } => {
+                let mut frame = render::html::feed_preview_frame(&site, &site.feeds[feed], format);
+                let mut file =
+                    DocumentFile::new(out, &document.path, compression, document.updated);
+                buffered += file.push(&std::mem::take(&mut frame.head));
+                open.push(Open {
+                    listing: Listing::Home,
+                    feed,
+                    frame,
+                    file,
+                    written: 0,
+                });
+                if buffered > BUDGET {
+                    buffered = spill(&mut open, buffered)?;
+                }
+            }
+            Content::NotFound | Content::Favicon => {
+                let text = match document.content {
+                    Content::NotFound => render::html::render_not_found(site.site),
+                    _ => render::html::FAVICON.to_string(),
+                };
+                files += write::write_document(
+                    out,
+                    &document.path,
+                    &text,
+                    compression,
+                    document.updated,
+                )?;
             }
             Content::Opml => {
                 files += write::write_document(
@@ -294,6 +324,15 @@ fn write_site(
             files += written?;
         }
     }
+    // The static folder's files, as the server has them.
+    let mut statics = StaticFiles::default();
+    statics.load(config, seeds_dir, compression);
+    diagnostics.extend_from_slice(statics.diagnostics());
+    let mut static_rules = Vec::new();
+    for (path, document) in statics.documents() {
+        files += write::write_catalog_document(out, path, document)?;
+        static_rules.push((path, document.content_type));
+    }
     // The `_headers` rules: one per document, but one for all the article
     // pages, which would otherwise be most of the file.
     let mut described: Vec<Planned<()>> = planned
@@ -310,10 +349,10 @@ fn write_site(
             content: (),
         });
     }
-
     write::write_headers(
         out,
         &described,
+        &static_rules,
         &config.http.cache_control(),
         Some(site.feeds[0].updated.to_utc()),
     )?;

@@ -229,6 +229,11 @@ impl Catalog {
         self.documents.insert(path.into(), document);
     }
 
+    /// Removes the document at `path` (a static file gone from its folder).
+    pub fn remove(&mut self, path: &str) -> Option<Document> {
+        self.documents.remove(path)
+    }
+
     /// The document at an exact path of the URL layout.
     pub fn get(&self, path: &str) -> Option<&Document> {
         self.documents.get(path)

@@ -43,6 +43,11 @@ pub enum Command {
         /// Address to listen on [default: `[http] listen` of the config].
         #[arg(long, env = "TIDINGS_LISTEN")]
         listen: Option<String>,
+        /// Replace `site.base_url` of the config (the URL every link is
+        /// built from) [default: `http://` and the listen address, when
+        /// the config leaves `site.base_url` at its default].
+        #[arg(long, env = "TIDINGS_BASE_URL")]
+        base_url: Option<String>,
     },
     /// Write every document, with .gz and .br siblings and a _headers file.
     Build {

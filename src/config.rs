@@ -20,12 +20,29 @@ use crate::error::{Error, Result};
 /// The slug of the feed that holds every article. It cannot be configured.
 pub const ALL_SLUG: &str = "all";
 
+/// `site.base_url` when the config names none: where `serve` listens by
+/// default.
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080/";
+
+/// A base URL given from outside the config file, applied to it at every
+/// read (`tidings serve` re-reads the config on change).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseUrlRule {
+    /// `--base-url`: replaces whatever the config says.
+    Replace(Url),
+    /// The address `serve` listens on: replaces the default only, so a
+    /// `base_url` written in the config still wins.
+    ReplaceDefault(Url),
+}
+
 /// Validated settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub site: Site,
     pub http: Http,
     pub seeds: SeedRules,
+    /// `[static]`: the folder of files served and copied as they are.
+    pub statics: StaticRules,
     /// Configured topics in file order (never contains [`ALL_SLUG`]).
     pub topics: Vec<Topic>,
 }
@@ -97,6 +114,19 @@ pub struct SeedRules {
     pub max_file_bytes: u64,
 }
 
+/// `[static]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaticRules {
+    /// The folder; a relative path is taken from the folder that holds the
+    /// seeds folder (`static` beside `seeds`).
+    pub dir: PathBuf,
+    /// Larger files are left out, with a diagnostic.
+    pub max_file_bytes: u64,
+    /// The files kept in memory in all; files past it (in path order) are
+    /// left out, with a diagnostic.
+    pub max_total_bytes: u64,
+}
+
 /// A configured topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topic {
@@ -120,6 +150,8 @@ struct RawConfig {
     http: RawHttp,
     #[serde(default)]
     seeds: RawSeeds,
+    #[serde(default, rename = "static")]
+    statics: RawStatic,
     #[serde(default)]
     topic: Vec<RawTopic>,
 }
@@ -143,7 +175,7 @@ impl Default for RawSite {
         Self {
             title: "tidings".into(),
             description: String::new(),
-            base_url: Spanned::new(0..0, "http://127.0.0.1:8080/".into()),
+            base_url: Spanned::new(0..0, DEFAULT_BASE_URL.into()),
             language: "en".into(),
             timezone: Spanned::new(0..0, "UTC".into()),
             author: None,
@@ -211,6 +243,26 @@ impl Default for RawSeeds {
     fn default() -> Self {
         Self {
             max_file_bytes: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawStatic {
+    dir: PathBuf,
+    max_file_bytes: u64,
+    max_total_bytes: u64,
+}
+
+impl Default for RawStatic {
+    fn default() -> Self {
+        // Style sheets, scripts, icons and a few images fit; media belongs
+        // on a CDN or object storage, not in a server's memory.
+        Self {
+            dir: PathBuf::from("static"),
+            max_file_bytes: 4 * 1024 * 1024,
+            max_total_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -398,6 +450,11 @@ impl Config {
             seeds: SeedRules {
                 max_file_bytes: raw.seeds.max_file_bytes,
             },
+            statics: StaticRules {
+                dir: raw.statics.dir,
+                max_file_bytes: raw.statics.max_file_bytes,
+                max_total_bytes: raw.statics.max_total_bytes,
+            },
             topics,
         })
     }
@@ -406,6 +463,27 @@ impl Config {
     pub fn set_base_url(&mut self, base_url: &str) -> std::result::Result<(), String> {
         self.site.base_url = parse_base_url(base_url)?;
         Ok(())
+    }
+
+    /// Whether `site.base_url` is the default one (unset, or set to it).
+    pub fn has_default_base_url(&self) -> bool {
+        self.site.base_url.as_str() == DEFAULT_BASE_URL
+    }
+
+    /// Applies a base URL given from outside the file.
+    pub fn apply_base_url(&mut self, rule: &BaseUrlRule) {
+        match rule {
+            BaseUrlRule::Replace(url) => self.site.base_url = url.clone(),
+            BaseUrlRule::ReplaceDefault(url) if self.has_default_base_url() => {
+                self.site.base_url = url.clone();
+            }
+            BaseUrlRule::ReplaceDefault(_) => {}
+        }
+    }
+
+    /// Checks a base URL given on the command line, as the config's is.
+    pub fn parse_base_url(text: &str) -> std::result::Result<Url, String> {
+        parse_base_url(text)
     }
 }
 
@@ -667,5 +745,34 @@ mod tests {
                 .as_str(),
             "https://example.org/news/feeds/all.atom"
         );
+    }
+
+    #[test]
+    fn the_static_folder_has_defaults_and_strict_keys() {
+        let config = parse("").unwrap();
+        assert_eq!(config.statics.dir, PathBuf::from("static"));
+        assert_eq!(config.statics.max_file_bytes, 4 * 1024 * 1024);
+        let config = parse("[static]\ndir = \"/srv/www\"\nmax_total_bytes = 10\n").unwrap();
+        assert_eq!(config.statics.dir, PathBuf::from("/srv/www"));
+        assert_eq!(config.statics.max_total_bytes, 10);
+        let err = parse("[static]\nfolder = \"x\"\n").unwrap_err().to_string();
+        assert!(
+            err.contains("config/tidings.toml:2:") && err.contains("folder"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_base_url_from_outside_replaces_the_default_only_when_asked_to() {
+        let listen = Url::parse("http://127.0.0.1:8081/").unwrap();
+        let mut default = parse("").unwrap();
+        assert!(default.has_default_base_url());
+        default.apply_base_url(&BaseUrlRule::ReplaceDefault(listen.clone()));
+        assert_eq!(default.site.base_url, listen);
+        let mut written = parse("[site]\nbase_url = \"https://example.org/\"\n").unwrap();
+        written.apply_base_url(&BaseUrlRule::ReplaceDefault(listen.clone()));
+        assert_eq!(written.site.base_url.as_str(), "https://example.org/");
+        written.apply_base_url(&BaseUrlRule::Replace(listen.clone()));
+        assert_eq!(written.site.base_url, listen);
     }
 }

@@ -55,10 +55,29 @@ pub const OPML_CONTENT_TYPE: &str = "text/x-opml; charset=utf-8";
 
 pub const HOME_PATH: &str = "/";
 pub const OPML_PATH: &str = "/feeds.opml";
+/// The page of unknown paths: served with `404` for any of them, and
+/// written under the name static hosts look for.
+pub const NOT_FOUND_PATH: &str = "/404.html";
+/// The site's icon, linked from every page.
+pub const FAVICON_PATH: &str = "/favicon.svg";
+/// Where browsers look for an icon by themselves: the same SVG.
+pub const FAVICON_ICO_PATH: &str = "/favicon.ico";
+pub const SVG_CONTENT_TYPE: &str = "image/svg+xml";
 
 /// `/feeds/{slug}.{ext}`
 pub fn feed_path(slug: &str, format: Format) -> String {
     format!("/feeds/{slug}.{}", format.extension())
+}
+
+/// `/feeds/{slug}.{ext}.html`: the page a browser gets at a feed's URL,
+/// at a path of its own for the static build (which cannot negotiate).
+pub fn feed_preview_path(slug: &str, format: Format) -> String {
+    preview_of(&feed_path(slug, format))
+}
+
+/// The preview page of the feed at `feed_path`.
+pub fn preview_of(feed_path: &str) -> String {
+    format!("{feed_path}.html")
 }
 
 /// `/topics/{slug}/`

@@ -42,6 +42,7 @@ pub mod render;
 pub mod select;
 pub mod serve;
 pub mod shelf;
+pub mod statics;
 pub mod topics;
 pub mod websub;
 pub mod words;

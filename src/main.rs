@@ -76,12 +76,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             false
         }
-        Command::Serve { listen } => {
+        Command::Serve { listen, base_url } => {
             let config = Config::from_file(&cli.config)?;
             let listen = listen.unwrap_or_else(|| config.http.listen.clone());
+            let base_url = base_url
+                .map(|url| Config::parse_base_url(&url))
+                .transpose()
+                .map_err(|m| anyhow::anyhow!("--base-url: {m}"))?;
             serve::runtime()
                 .context("cannot start the async runtime")?
-                .block_on(serve::run(config, cli.config, cli.seeds, listen))?;
+                .block_on(serve::run(config, cli.config, cli.seeds, listen, base_url))?;
             false
         }
         Command::Build {

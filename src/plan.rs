@@ -52,6 +52,13 @@ pub enum Content {
     Listing { listing: Listing, feed: usize },
     /// The OPML list of every feed.
     Opml,
+    /// The HTML page a browser gets at the URL of the view's feed at
+    /// `feed` in `format`: its entries and how to subscribe.
+    FeedPreview { format: Format, feed: usize },
+    /// The page of every unknown path.
+    NotFound,
+    /// The site's icon (`assets/favicon.svg`).
+    Favicon,
 }
 
 /// A document of archive page `number` of feed `feed` (RFC 5005; see
@@ -64,11 +71,13 @@ pub struct ArchivePage {
     pub number: usize,
 }
 
-/// Every document of `site`: for each feed (`all` first) its three formats
-/// and its HTML page (the home page for `all`), then the OPML list.
+/// Every document of `site`: for each feed (`all` first) its three formats,
+/// its HTML page (the home page for `all`) and the three pages browsers get
+/// at its formats' URLs, then the OPML list, the page of unknown paths and
+/// the icon.
 pub fn plan<A>(site: &SiteView<'_, A>) -> Vec<Planned> {
     let site_updated = site.feeds[0].updated.to_utc();
-    let mut documents = Vec::with_capacity(site.feeds.len() * 4 + 1);
+    let mut documents = Vec::with_capacity(site.feeds.len() * 7 + 4);
     for (index, feed) in site.feeds.iter().enumerate() {
         let page = if feed.slug == ALL_SLUG {
             Listing::Home
@@ -94,6 +103,18 @@ pub fn plan<A>(site: &SiteView<'_, A>) -> Vec<Planned> {
                 },
             });
         }
+        for format in Format::ALL {
+            documents.push(Planned {
+                path: layout::feed_preview_path(feed.slug, format),
+                content_type: layout::HTML_CONTENT_TYPE,
+                cross_origin: false,
+                updated: feed.updated.to_utc(),
+                content: Content::FeedPreview {
+                    format,
+                    feed: index,
+                },
+            });
+        }
     }
     documents.push(Planned {
         path: layout::OPML_PATH.to_string(),
@@ -102,6 +123,24 @@ pub fn plan<A>(site: &SiteView<'_, A>) -> Vec<Planned> {
         updated: site_updated,
         content: Content::Opml,
     });
+    // They depend on the site settings alone; the site's date is as good
+    // as any that never reads the clock.
+    documents.push(Planned {
+        path: layout::NOT_FOUND_PATH.to_string(),
+        content_type: layout::HTML_CONTENT_TYPE,
+        cross_origin: false,
+        updated: site_updated,
+        content: Content::NotFound,
+    });
+    for path in [layout::FAVICON_PATH, layout::FAVICON_ICO_PATH] {
+        documents.push(Planned {
+            path: path.to_string(),
+            content_type: layout::SVG_CONTENT_TYPE,
+            cross_origin: false,
+            updated: site_updated,
+            content: Content::Favicon,
+        });
+    }
     documents
 }
 

@@ -128,6 +128,16 @@ fn render(
             listing.frame(site, feed).assemble(entries)
         }
         Content::Opml => render::opml::render_opml(site),
+        Content::FeedPreview { format, feed } => {
+            let feed = &site.feeds[feed];
+            let entries = feed
+                .entries
+                .iter()
+                .map(|entry| texts[&entry.position].get(render::Listing::Home));
+            render::html::feed_preview_frame(site, feed, format).assemble(entries)
+        }
+        Content::NotFound => render::html::render_not_found(site.site),
+        Content::Favicon => render::html::FAVICON.to_string(),
     }
 }
 

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 use crate::catalog::Catalog;
-use crate::config::{Config, Http};
+use crate::config::{BaseUrlRule, Config, Http};
 use crate::diagnostic;
 use crate::http::{self, Stop};
 use crate::reload::{self, Outlet, ReloadStatus, Reloader};
@@ -54,11 +54,17 @@ pub enum ServeError {
 ///
 /// The port is bound before publishing, so a taken port fails at once;
 /// connections that arrive while the catalog is built wait in the backlog.
+///
+/// Links are built from `base_url` when given (`--base-url`); otherwise,
+/// when the config leaves `site.base_url` at its default and the server
+/// listens elsewhere, from the address it listens on (see
+/// [`base_url_rule`]).
 pub async fn run(
-    config: Config,
+    mut config: Config,
     config_path: PathBuf,
     seeds_dir: PathBuf,
     listen: String,
+    base_url: Option<url::Url>,
 ) -> Result<(), ServeError> {
     let listener = TcpListener::bind(&listen)
         .await
@@ -79,6 +85,11 @@ pub async fn run(
             }
             None => None,
         };
+    let base_url = base_url_rule(base_url, address, &config);
+    if let Some(rule) = &base_url {
+        config.apply_base_url(rule);
+    }
+    tracing::info!("links point to {}", config.site.base_url);
 
     let open_files = http::raise_open_files_limit();
     let limits = http::Limits::new(&config.http, open_files);
@@ -110,7 +121,8 @@ pub async fn run(
             publisher: websub::Publisher::start(&config.site, observer),
             state,
         }
-    })?;
+    })?
+    .with_base_url(base_url);
     let state = reloader.outlet().state.clone();
     let catalog = state.catalog();
     diagnostic::log(&catalog.diagnostics);
@@ -208,6 +220,39 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         builder
     };
     builder.enable_all().build()
+}
+
+/// Where links point when the config does not say: a server started with
+/// `--listen 127.0.0.1:8081` (or port 0) over a config that leaves
+/// `site.base_url` at its default links to itself, so that its pages and
+/// feeds work in a browser and in feed readers as served. An unspecified
+/// address (`0.0.0.0`, `[::]`) names no host a client could use, so the
+/// default stays, with a warning.
+pub fn base_url_rule(
+    flag: Option<url::Url>,
+    address: SocketAddr,
+    config: &Config,
+) -> Option<BaseUrlRule> {
+    if let Some(url) = flag {
+        return Some(BaseUrlRule::Replace(url));
+    }
+    if !config.has_default_base_url() {
+        return None;
+    }
+    if address.ip().is_unspecified() {
+        tracing::warn!(
+            "LINKS POINT TO {}: site.base_url is left at its default and the server listens on \
+             {address}, which names no host; pass --base-url (or TIDINGS_BASE_URL, or set \
+             [site] base_url) with the URL readers use",
+            config.site.base_url
+        );
+        return None;
+    }
+    let url = format!("http://{address}/");
+    match Config::parse_base_url(&url) {
+        Ok(url) if url != config.site.base_url => Some(BaseUrlRule::ReplaceDefault(url)),
+        _ => None,
+    }
 }
 
 fn describe_bind_error(error: &std::io::Error) -> String {

@@ -214,6 +214,32 @@ impl<'a> Encoders<'a> {
     }
 }
 
+/// Writes a document of the catalog as it is, with the compressed
+/// variants it has, dated by its Last-Modified; returns the number of
+/// files written.
+pub fn write_catalog_document(
+    out: &Path,
+    layout_path: &str,
+    document: &catalog::Document,
+) -> Result<usize> {
+    let path = out.join(layout::file_path(layout_path));
+    let variants = [
+        ("", Some(&document.identity)),
+        (".gz", document.gzip.as_ref()),
+        (".br", document.brotli.as_ref()),
+    ];
+    let mut files = 0;
+    for (suffix, bytes) in variants {
+        let Some(bytes) = bytes else { continue };
+        let mut file = create_file(&path, suffix)?;
+        file.write_all(bytes).map_err(write_error(&path, suffix))?;
+        let written = finish_file(&path, suffix, file)?;
+        set_mtime(&written, document.last_modified)?;
+        files += 1;
+    }
+    Ok(files)
+}
+
 /// Writes a whole document at once.
 pub fn write_document(
     out: &Path,
@@ -378,17 +404,27 @@ fn new_folder(parent: &Path, out: &Path, role: &str) -> Result<PathBuf> {
     }
 }
 
-/// Writes the `_headers` file for the planned `documents`, dated like the newest document
-/// so that its time too depends on the content alone.
+/// Writes the `_headers` file for the planned `documents` and the static
+/// files (path and content type), dated like the newest document so that
+/// its time too depends on the content alone.
 pub fn write_headers<C>(
     out: &Path,
     documents: &[Planned<C>],
+    statics: &[(&str, &str)],
     cache_control: &str,
     newest: Option<DateTime<Utc>>,
 ) -> Result<()> {
     let path = out.join(HEADERS_FILE);
     let mut file = create_file(&path, "")?;
-    file.write_all(headers_file(documents, cache_control).as_bytes())
+    let mut rules = headers_file(documents, cache_control);
+    for (static_path, content_type) in statics {
+        let _ = write!(
+            rules,
+            "{static_path}\n  Content-Type: {content_type}\n  Cache-Control: {cache_control}\n  \
+             X-Content-Type-Options: nosniff\n"
+        );
+    }
+    file.write_all(rules.as_bytes())
         .map_err(write_error(&path, ""))?;
     finish_file(&path, "", file)?;
     match newest {

@@ -492,11 +492,12 @@ fn many_topics(dir: &Path, towns: usize, topics: usize) -> PathBuf {
 /// topic, each in the given `variants` (`""`, `".gz"`, `".br"`).
 fn assert_many_topics(out: &Path, towns: usize, topics: usize, variants: &[&str]) {
     let files = snapshot(out);
-    // Four documents per feed (the topics and `all`), the OPML list, four
+    // Seven documents per feed (the topics and `all`: three formats, the
+    // page, three previews), the OPML list, 404.html, the two icons, four
     // per archive page of `all` (each topic holds one article) and a page
     // per article, in each variant, _headers and the manifest.
     let pages = tidings::archive::Paging::new(towns, 50).pages();
-    let documents = 4 * (topics + 1) + 1 + 4 * pages + towns;
+    let documents = 7 * (topics + 1) + 4 + 4 * pages + towns;
     assert_eq!(files.len(), documents * variants.len() + 2);
     for i in [0, 1, topics - 2, topics - 1] {
         let town = i % towns;

@@ -55,6 +55,11 @@ fn rendered_whole(config: &Config, seeds: &Path) -> Vec<(String, String)> {
             let text = match planned.content {
                 Content::Listing { listing, feed } => listing.render(&site, &site.feeds[feed]),
                 Content::Opml => render::opml::render_opml(&site),
+                Content::FeedPreview { format, feed } => {
+                    render::html::render_feed_preview(&site, &site.feeds[feed], format)
+                }
+                Content::NotFound => render::html::render_not_found(site.site),
+                Content::Favicon => render::html::FAVICON.to_string(),
             };
             (planned.path, text)
         })

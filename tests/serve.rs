@@ -17,7 +17,8 @@ use common::{
 };
 
 /// Every document of the repository's layout (topics `ukraine`, `russia`)
-/// with its content type.
+/// with its content type: feeds, pages, the feeds' pages for browsers,
+/// the 404 page and the icon.
 const DOCUMENTS: &[(&str, &str)] = &[
     ("/", "text/html; charset=utf-8"),
     ("/topics/ukraine/", "text/html; charset=utf-8"),
@@ -35,6 +36,18 @@ const DOCUMENTS: &[(&str, &str)] = &[
     ("/feeds/russia.atom", "application/atom+xml; charset=utf-8"),
     ("/feeds/russia.json", "application/feed+json; charset=utf-8"),
     ("/feeds.opml", "text/x-opml; charset=utf-8"),
+    ("/feeds/all.rss.html", "text/html; charset=utf-8"),
+    ("/feeds/all.atom.html", "text/html; charset=utf-8"),
+    ("/feeds/all.json.html", "text/html; charset=utf-8"),
+    ("/feeds/ukraine.rss.html", "text/html; charset=utf-8"),
+    ("/feeds/ukraine.atom.html", "text/html; charset=utf-8"),
+    ("/feeds/ukraine.json.html", "text/html; charset=utf-8"),
+    ("/feeds/russia.rss.html", "text/html; charset=utf-8"),
+    ("/feeds/russia.atom.html", "text/html; charset=utf-8"),
+    ("/feeds/russia.json.html", "text/html; charset=utf-8"),
+    ("/404.html", "text/html; charset=utf-8"),
+    ("/favicon.svg", "image/svg+xml"),
+    ("/favicon.ico", "image/svg+xml"),
 ];
 
 /// One request with an exact request target, over a fresh connection; the
@@ -57,6 +70,15 @@ fn raw_request(address: &str, method: &str, target: &str) -> (u16, String) {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no status in {text:?}"));
     (status, text)
+}
+
+/// `Vary` of a document: a subscription feed is also a page for browsers.
+fn vary(path: &str) -> &'static str {
+    if path.starts_with("/feeds/") {
+        "Accept, Accept-Encoding"
+    } else {
+        "Accept-Encoding"
+    }
 }
 
 #[tokio::test]
@@ -88,7 +110,7 @@ async fn every_document_is_served_with_its_headers() {
             Some("public, max-age=300, stale-while-revalidate=60, stale-if-error=86400"),
             "{path}"
         );
-        assert_eq!(header(&headers, "vary"), Some("Accept-Encoding"), "{path}");
+        assert_eq!(header(&headers, "vary"), Some(vary(path)), "{path}");
         assert_eq!(
             header(&headers, "x-content-type-options"),
             Some("nosniff"),
@@ -96,7 +118,7 @@ async fn every_document_is_served_with_its_headers() {
         );
         assert_eq!(header(&headers, "content-encoding"), None, "{path}");
         assert!(header(&headers, "date").is_some(), "{path}");
-        let feed = path.starts_with("/feeds");
+        let feed = path.starts_with("/feeds") && !path.ends_with(".html");
         assert_eq!(
             header(&headers, "access-control-allow-origin"),
             feed.then_some("*"),
@@ -249,7 +271,7 @@ async fn revalidation_by_etag_and_by_date_in_every_encoding() {
                         .starts_with("public"),
                     "{at}"
                 );
-                assert_eq!(header(&headers, "vary"), Some("Accept-Encoding"), "{at}");
+                assert_eq!(header(&headers, "vary"), Some(vary(path)), "{at}");
                 assert_eq!(header(&headers, "content-encoding"), None, "{at}");
                 // RFC 9110 §8.6: no Content-Length that is not the 200's.
                 assert_eq!(header(&headers, "content-length"), None, "{at}");
@@ -409,7 +431,11 @@ async fn traversal_and_junk_paths_are_404_and_read_nothing() {
             assert_eq!(status, 404, "{method} {target}: {text}");
             if method == "GET" {
                 let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
-                assert!(!body.is_empty() && body.len() < 100, "{target}: {body:?}");
+                assert!(
+                    body.starts_with("<!DOCTYPE html>") && body.len() < 1500,
+                    "{target}: {body:?}"
+                );
+                assert!(body.contains("href=\"http://127.0.0.1:"), "{target}");
                 assert!(
                     !body.contains("[site]") && !body.contains("root:"),
                     "{target}"

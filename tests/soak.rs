@@ -292,6 +292,8 @@ fn fresh_build(server: &Server) -> HashMap<&'static str, Vec<u8>> {
         .arg("--out")
         .arg(out.path())
         .args(["--allow-rejected", "--compression", "off"])
+        // The server links to the address it listens on.
+        .args(["--base-url", &format!("{}/", server.base)])
         .env_remove("TIDINGS_CONFIG")
         .env_remove("TIDINGS_SEEDS")
         .env_remove("TIDINGS_OUT")

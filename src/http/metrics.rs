@@ -473,7 +473,10 @@ impl State {
         let started = std::time::Instant::now();
         let (method, path) = (request.method(), request.uri().path());
         let (response, kind) = if path != super::METRICS_PATH {
-            (super::not_found(), Kind::Other)
+            (
+                super::not_found(None, method == hyper::Method::HEAD),
+                Kind::Other,
+            )
         } else if method == hyper::Method::GET || method == hyper::Method::HEAD {
             let snapshot = self.shared.current.load();
             let head = method == hyper::Method::HEAD;

@@ -19,7 +19,11 @@
 //! - a request that no coding suits still gets identity (see [`encoding`]);
 //! - `If-Match` and `If-Unmodified-Since` are honoured too (`412`);
 //! - `404`, `405` and `412` carry `Cache-Control: no-store`, so a topic
-//!   added later is never hidden behind a cached error;
+//!   added later is never hidden behind a cached error; a `404` is the
+//!   catalog's `404.html` (HTML, prebuilt like every document);
+//! - a subscription feed asked for by a browser (`Accept` ranking
+//!   `text/html` first, see `accept.rs`) answers the feed's HTML page,
+//!   and both answers carry `Vary: Accept, Accept-Encoding`;
 //! - `/healthz` is never cached and answers `GET` and `HEAD` only; it is
 //!   built once per catalog and reload report, bounded (`health.rs`);
 //! - `/metrics` likewise, built per scrape (`metrics.rs`), with the readers
@@ -56,6 +60,7 @@
 //!   HTTP/1.1 messages, so [`router`], which may sit behind another server
 //!   or protocol, leaves it to that server.
 
+mod accept;
 pub mod conditional;
 pub mod encoding;
 mod health;
@@ -75,8 +80,8 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use axum::extract::Request;
 use axum::http::header::{
-    ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_TYPE, HOST, LOCATION, USER_AGENT,
-    X_CONTENT_TYPE_OPTIONS,
+    ACCEPT, ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST,
+    LOCATION, USER_AGENT, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Version};
 use axum::Router;
@@ -110,6 +115,7 @@ const ALLOWED: HeaderValue = HeaderValue::from_static("GET, HEAD");
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 const CLOSE: HeaderValue = HeaderValue::from_static("close");
 
 /// What the server answers from: the current catalog, prepared, behind an
@@ -348,9 +354,18 @@ impl State {
         let snapshot = self.shared.current.load();
         let readable = method == Method::GET || method == Method::HEAD;
         let head = method == Method::HEAD;
-        if let Some(document) = snapshot.documents.get(path) {
+        if let Some(mut document) = snapshot.documents.get(path) {
             if !readable {
                 return (method_not_allowed(), document.kind, None);
+            }
+            // A person's browser at a feed's URL gets the feed's page.
+            if let Some(preview) = document
+                .preview
+                .as_deref()
+                .filter(|_| accept::prefers_html(headers.get_all(ACCEPT)))
+                .and_then(|preview| snapshot.documents.get(preview))
+            {
+                document = preview;
             }
             let encoding = encoding::negotiate(headers.get_all(ACCEPT_ENCODING), document.brotli);
             let outcome = conditional::evaluate_fast(
@@ -397,7 +412,8 @@ impl State {
                 .cache_control
                 .and_then(|value| HeaderValue::try_from(value).ok())
                 .unwrap_or_else(|| snapshot.cache_control.clone());
-            let document = Prepared::new(&shelved.document, &cache_control, &[]);
+            let document =
+                Prepared::new(&shelved.document, &cache_control, &[], snapshot::VARY_VALUE);
             if !readable {
                 return (method_not_allowed(), document.kind, None);
             }
@@ -421,7 +437,7 @@ impl State {
                 .filter(|directory| snapshot.documents.contains_key(directory.as_str()));
             let response = match directory {
                 Some(directory) => redirect(directory, &snapshot.cache_control),
-                None => not_found(),
+                None => not_found(snapshot.not_found.as_ref(), head),
             };
             (response, Kind::Other, None)
         }
@@ -568,11 +584,28 @@ fn redirect(location: String, cache_control: &HeaderValue) -> Response<Body> {
     response
 }
 
-fn not_found() -> Response<Body> {
-    plain(
-        StatusCode::NOT_FOUND,
-        "404 Not Found: no document at this path.\n",
-    )
+/// The catalog's `404.html`, prebuilt like every document, or a line of
+/// text for a catalog without one.
+fn not_found(page: Option<&Bytes>, head: bool) -> Response<Body> {
+    let Some(page) = page else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "404 Not Found: no document at this path.\n",
+        );
+    };
+    let body = if head {
+        Body::default()
+    } else {
+        Body::new(page.clone())
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HTML);
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(page.len()));
+    headers.insert(CACHE_CONTROL, NO_STORE);
+    headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+    response
 }
 
 fn method_not_allowed() -> Response<Body> {

@@ -35,7 +35,10 @@ use crate::websub::is_subscription_feed;
 /// Last second an HTTP date can show (9999-12-31T23:59:59Z).
 const LAST_HTTP_DATE: u64 = 253_402_300_799;
 
-const VARY_VALUE: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+pub const VARY_VALUE: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+/// Of a feed that has a preview page, and of that page: both are answers
+/// at the feed's URL, chosen by `Accept` (see `accept.rs`).
+const VARY_NEGOTIATED: HeaderValue = HeaderValue::from_static("Accept, Accept-Encoding");
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 const ANY_ORIGIN: HeaderValue = HeaderValue::from_static("*");
 
@@ -47,6 +50,8 @@ pub struct Snapshot {
     /// By path. hashbrown's default hasher (foldhash, randomly seeded per
     /// map) is several times faster than SipHash on short paths.
     pub documents: HashMap<Box<str>, Prepared>,
+    /// The body of every `404` (the catalog's `404.html`), if it has one.
+    pub not_found: Option<Bytes>,
 }
 
 /// One document with its header values.
@@ -64,6 +69,9 @@ pub struct Prepared {
     /// A feed's readers, from its first request on (most archive
     /// documents are never asked for, and cost nothing).
     pub readers: OnceLock<Arc<FeedReaders>>,
+    /// The path of the page a browser gets instead, for a feed that has
+    /// one.
+    pub preview: Option<Box<str>>,
 }
 
 /// One content coding of a document.
@@ -114,7 +122,20 @@ impl Snapshot {
         let documents = catalog
             .documents()
             .map(|(path, document)| {
-                let prepared = Prepared::new(document, &cache_control, &links.of(path));
+                let preview =
+                    Some(layout::preview_of(path)).filter(|preview| catalog.get(preview).is_some());
+                // A preview page is negotiated at its feed's URL.
+                let previewed = path
+                    .strip_suffix(".html")
+                    .and_then(|feed| catalog.get(feed))
+                    .is_some_and(|feed| is_feed(feed.content_type));
+                let vary = if preview.is_some() || previewed {
+                    VARY_NEGOTIATED
+                } else {
+                    VARY_VALUE
+                };
+                let mut prepared = Prepared::new(document, &cache_control, &links.of(path), vary);
+                prepared.preview = preview.map(Box::from);
                 if let Some(readers) = previous
                     .and_then(|previous| previous.documents.get(path))
                     .and_then(|before| before.readers.get())
@@ -124,10 +145,14 @@ impl Snapshot {
                 (Box::from(path), prepared)
             })
             .collect();
+        let not_found = catalog
+            .get(layout::NOT_FOUND_PATH)
+            .map(|page| page.identity.clone());
         Self {
             catalog,
             cache_control,
             documents,
+            not_found,
         }
     }
 }
@@ -175,7 +200,12 @@ impl FeedLinks {
 }
 
 impl Prepared {
-    pub fn new(document: &Document, cache_control: &HeaderValue, links: &[HeaderValue]) -> Self {
+    pub fn new(
+        document: &Document,
+        cache_control: &HeaderValue,
+        links: &[HeaderValue],
+        vary: HeaderValue,
+    ) -> Self {
         let last_modified = http_time(document.last_modified.timestamp());
         let last_modified_value = HeaderValue::from_str(&httpdate::fmt_http_date(last_modified))
             .expect("an HTTP date is a valid header value");
@@ -193,7 +223,7 @@ impl Prepared {
             not_modified_headers.insert(ETAG, etag.clone());
             not_modified_headers.insert(LAST_MODIFIED, last_modified_value.clone());
             not_modified_headers.insert(CACHE_CONTROL, cache_control.clone());
-            not_modified_headers.insert(VARY, VARY_VALUE);
+            not_modified_headers.insert(VARY, vary.clone());
             if document.cross_origin {
                 not_modified_headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, ANY_ORIGIN);
             }
@@ -220,12 +250,12 @@ impl Prepared {
             variant(Encoding::Gzip),
             variant(Encoding::Brotli),
         ];
-        let kind = match document.content_type.split(';').next() {
-            Some("application/rss+xml" | "application/atom+xml" | "application/feed+json") => {
-                Kind::Feed
-            }
-            Some("text/x-opml") => Kind::Opml,
-            _ => Kind::Page,
+        let kind = if is_feed(document.content_type) {
+            Kind::Feed
+        } else if document.content_type.starts_with("text/x-opml") {
+            Kind::Opml
+        } else {
+            Kind::Page
         };
         Self {
             digest: document.digest.as_str().into(),
@@ -234,8 +264,16 @@ impl Prepared {
             brotli: document.brotli.is_some(),
             kind,
             readers: OnceLock::new(),
+            preview: None,
         }
     }
+}
+
+fn is_feed(content_type: &str) -> bool {
+    matches!(
+        content_type.split(';').next(),
+        Some("application/rss+xml" | "application/atom+xml" | "application/feed+json")
+    )
 }
 
 /// A Unix timestamp as a time an HTTP date can show.

@@ -39,10 +39,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::catalog::{Catalog, Compression};
-use crate::config::{Config, Http};
+use crate::config::{BaseUrlRule, Config, Http};
 use crate::error::Result;
 use crate::index::SeedIndex;
 use crate::publish;
+use crate::statics::StaticFiles;
 
 pub use watch::{watch, Watch, RECONCILE, RESCAN_SPACING, SETTLE, SETTLE_AT_MOST, TICK};
 
@@ -71,6 +72,8 @@ pub enum Trigger {
     Rescan,
     /// Look at everything again, config and seeds (SIGHUP).
     Everything,
+    /// Something changed in the static folder.
+    Statics,
 }
 
 /// Where a reloader puts the catalogs it builds: whatever serves them (the
@@ -118,6 +121,10 @@ pub struct Reloader<O> {
     outlet: O,
     /// When the served catalog was built.
     last_reload: String,
+    /// Applied to the config at every read.
+    base_url: Option<BaseUrlRule>,
+    /// The static folder's files, put into every catalog.
+    statics: StaticFiles,
 }
 
 impl<O: Outlet> Reloader<O> {
@@ -129,9 +136,11 @@ impl<O: Outlet> Reloader<O> {
         seeds_dir: PathBuf,
         open: impl FnOnce(Catalog, &Config) -> O,
     ) -> Result<Self> {
+        let mut statics = StaticFiles::default();
+        statics.load(&config, &seeds_dir, Compression::On);
         let mut index = SeedIndex::new(seeds_dir);
         index.rescan(&config)?;
-        let catalog = publish::catalog(
+        let mut catalog = publish::catalog(
             &config,
             &mut index,
             1,
@@ -139,6 +148,7 @@ impl<O: Outlet> Reloader<O> {
             Compression::On,
             chrono::Utc::now(),
         );
+        statics.replace_in(&mut catalog);
         let outlet = open(catalog, &config);
         let last_reload = now();
         outlet.report(ReloadStatus {
@@ -152,7 +162,16 @@ impl<O: Outlet> Reloader<O> {
             index,
             outlet,
             last_reload,
+            base_url: None,
+            statics,
         })
+    }
+
+    /// Applies `rule` to every config read from now on (the one given to
+    /// [`Reloader::start`] has it applied already).
+    pub fn with_base_url(mut self, rule: Option<BaseUrlRule>) -> Self {
+        self.base_url = rule;
+        self
     }
 
     /// What the catalogs are swapped into.
@@ -187,7 +206,10 @@ impl<O: Outlet> Reloader<O> {
         let mut failed = false;
         if everything || triggers.contains(&Trigger::Config) {
             match Config::from_file(&self.config_path) {
-                Ok(config) => {
+                Ok(mut config) => {
+                    if let Some(rule) = &self.base_url {
+                        config.apply_base_url(rule);
+                    }
                     if self.config_error.take().is_some() {
                         tracing::info!(
                             config = %self.config_path.display(),
@@ -250,21 +272,32 @@ impl<O: Outlet> Reloader<O> {
 
         // Whatever the triggers, articles whose date has come go live now.
         let released = self.index.release(chrono::Utc::now());
+        let statics_changed = (config_changed || rescan || triggers.contains(&Trigger::Statics))
+            && self
+                .statics
+                .load(&self.config, self.index.seeds_dir(), Compression::On);
 
         let previous = self.outlet.served();
         let mut generation = previous.generation;
-        let swapped = changed > 0 || released > 0 || config_changed;
+        let swapped = changed > 0 || released > 0 || config_changed || statics_changed;
         if swapped {
             // New content goes live with its gzip variants; brotli follows
             // right after (see `Compression::GzipFirst`).
-            let catalog = publish::catalog(
-                &self.config,
-                &mut self.index,
-                previous.generation + 1,
-                Some(&previous),
-                Compression::GzipFirst,
-                chrono::Utc::now(),
-            );
+            let mut catalog = if changed > 0 || released > 0 || config_changed {
+                publish::catalog(
+                    &self.config,
+                    &mut self.index,
+                    previous.generation + 1,
+                    Some(&previous),
+                    Compression::GzipFirst,
+                    chrono::Utc::now(),
+                )
+            } else {
+                let mut catalog = (*previous).clone();
+                catalog.generation += 1;
+                catalog
+            };
+            self.statics.replace_in(&mut catalog);
             for diagnostic in catalog.diagnostics.iter().filter(|d| d.is_error()) {
                 tracing::warn!("rejected: {diagnostic}");
             }

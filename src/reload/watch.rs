@@ -36,6 +36,7 @@ use notify::event::{CreateKind, ModifyKind, RemoveKind};
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
 use super::{Outlet, Reloader, Trigger, MAX_BATCH, QUIET};
+use crate::statics::StaticFiles;
 
 /// How often the seeds and config paths are resolved again without any
 /// event, for swaps no watch can see (a link replaced higher up the path).
@@ -97,6 +98,10 @@ pub fn watch<O: Outlet>(reloader: Reloader<O>) -> notify::Result<Watch> {
         reloader.config_path.clone(),
     );
     sight.watch_from_start()?;
+    sight.watch_statics(&StaticFiles::folder(
+        &reloader.config,
+        reloader.index.seeds_dir(),
+    ));
 
     let thread = std::thread::Builder::new()
         .name("tidings-reload".into())
@@ -312,6 +317,9 @@ struct Sight {
     spaced: Instant,
     /// When the paths are resolved again if nothing else happens.
     tick: Instant,
+    /// The static folder as watched at start-up, if it was there; one
+    /// made or moved later is read by the periodic rescans.
+    statics: Option<PathBuf>,
 }
 
 impl Sight {
@@ -326,6 +334,21 @@ impl Sight {
             reconcile: now + RECONCILE,
             spaced: now,
             tick: now + TICK,
+            statics: None,
+        }
+    }
+
+    /// Watches the static folder, when there is one.
+    fn watch_statics(&mut self, folder: &Path) {
+        let Ok(folder) = std::fs::canonicalize(folder) else {
+            return;
+        };
+        match self.watcher.watch(&folder, RecursiveMode::Recursive) {
+            Ok(()) => self.statics = Some(folder),
+            Err(error) => tracing::warn!(
+                "cannot watch the static folder {}: {error}; rereading it every {RECONCILE:?}",
+                folder.display()
+            ),
         }
     }
 
@@ -445,6 +468,7 @@ impl Sight {
         let mut new_folders = Vec::new();
         let (mut hangup, mut lost, mut replaced, mut config, mut folders_moved) =
             (false, false, false, false, false);
+        let mut statics = false;
         let config_before = self.watched.config_file.clone();
         for message in batch {
             let event = match message {
@@ -466,6 +490,14 @@ impl Sight {
                     | EventKind::Modify(ModifyKind::Name(_))
             );
             for path in event.paths {
+                if self
+                    .statics
+                    .as_ref()
+                    .is_some_and(|folder| path.starts_with(folder))
+                {
+                    statics = true;
+                    continue;
+                }
                 let is_root = Some(&path) == self.watched.seeds_entry.as_ref()
                     || Some(path.as_path()) == self.watched.root();
                 if is_root {
@@ -491,6 +523,9 @@ impl Sight {
         }
 
         let now = Instant::now();
+        if statics {
+            triggers.push(Trigger::Statics);
+        }
         let moved = self.rewatch(hangup || lost || replaced);
         if hangup {
             triggers.push(Trigger::Everything);

@@ -1,7 +1,8 @@
 //! The HTML pages: the home page (`/`), one page per topic
-//! (`/topics/{slug}/`) and the history pages of older articles
+//! (`/topics/{slug}/`), the history pages of older articles
 //! (`/archive/{n}/`, `/topics/{slug}/archive/{n}/`), which hold the same
-//! entries as the archive documents of the feeds; and the head and style
+//! entries as the archive documents of the feeds, the page a browser gets
+//! at a feed's URL, and the page of unknown paths; and the head and style
 //! every page shares (the article pages of `article.rs` too).
 //!
 //! They exist so that a person can see what the feeds hold and so that a
@@ -19,6 +20,12 @@
 //!   machine-readable `<time datetime>`; no clock is read.
 //! - Titles and summaries carry `dir="auto"`, so right-to-left text lays out
 //!   correctly next to left-to-right text.
+//! - A feed's preview page (what a browser gets at the feed's URL) is
+//!   canonically the topic page, which shows the same entries; it shows the
+//!   feed's address in a read-only field to copy, since the page has no
+//!   script to copy it with.
+//! - Every page links the site's icon, `favicon.svg` (hand-made, in
+//!   `assets/`).
 
 // `write!` into a String cannot fail, hence the `let _ =` throughout.
 use std::fmt::Write;
@@ -33,7 +40,10 @@ const STYLE: &str = "body{font:1rem/1.5 system-ui,sans-serif;max-width:42rem;mar
 padding:1rem;color:#222;background:#fff}a{color:#0645ad}h1{line-height:1.2}\
 article{margin:1.5rem 0}article h2,article h3{margin:0}.meta{color:#555;font-size:.9rem;margin:0}\
 ul.feeds{padding-left:1.2rem}figure{margin:1rem 0}img{max-width:100%;height:auto}\
-figcaption{color:#555;font-size:.9rem}";
+figcaption{color:#555;font-size:.9rem}input.address{width:100%;box-sizing:border-box;font:inherit;padding:.3rem}";
+
+/// The site's icon: a feed symbol, a few hundred bytes of SVG.
+pub const FAVICON: &str = include_str!("../../assets/favicon.svg");
 
 /// The home page: every feed with its links and size, then the latest
 /// articles.
@@ -283,7 +293,120 @@ pub(super) fn page_head(
         }
     }
     out.push_str(extra);
-    let _ = writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>");
+    icon_and_style(out, site);
+}
+
+/// The icon link and the style sheet, the end of every page's head.
+fn icon_and_style(out: &mut String, site: &Site) {
+    let _ = writeln!(
+        out,
+        "<link rel=\"icon\" type=\"{}\" href=\"{}\">\n<style>{STYLE}</style>\n</head>\n<body>",
+        layout::SVG_CONTENT_TYPE,
+        escape(&layout::absolute(&site.base_url, layout::FAVICON_PATH))
+    );
+}
+
+/// The page a browser gets at the URL of `feed` in `format`, with its
+/// entries rendered on the spot.
+pub fn render_feed_preview(site: &SiteView<'_>, feed: &FeedView<'_>, format: Format) -> String {
+    let texts: Vec<String> = feed
+        .entries
+        .iter()
+        .map(|entry| Listing::Home.entry(site.site, entry))
+        .collect();
+    feed_preview_frame(site, feed, format).assemble(texts.iter().map(String::as_str))
+}
+
+/// The preview page of `feed` in `format` around its entries, which are
+/// the home page's entry texts ([`Listing::Home`]).
+pub fn feed_preview_frame<A>(
+    site: &SiteView<'_, A>,
+    feed: &FeedView<'_, A>,
+    format: Format,
+) -> Frame {
+    let settings = site.site;
+    let home = layout::absolute(&settings.base_url, layout::HOME_PATH);
+    let mut out = String::with_capacity(4096);
+    head(
+        &mut out,
+        settings,
+        &format!("{} ({} feed)", feed.title, format.label()),
+        &feed.description,
+        &feed.page_url(),
+        std::iter::once(feed),
+    );
+    let _ = writeln!(
+        out,
+        "<header>\n<p><a href=\"{}\">{}</a></p>\n<h1>{}</h1>",
+        escape(&home),
+        escape(&settings.title),
+        escape(&feed.title)
+    );
+    let _ = writeln!(
+        out,
+        "<p><strong>This is a feed.</strong> To subscribe, copy this address into your feed reader:</p>\n\
+         <p><input class=\"address\" type=\"text\" readonly aria-label=\"Feed address\" value=\"{}\"></p>",
+        escape(&feed.feed_url(format))
+    );
+    out.push_str("<p>The same feed in other formats: ");
+    let others = Format::ALL.into_iter().filter(|other| *other != format);
+    for (i, other) in others.enumerate() {
+        let _ = write!(
+            out,
+            "{}{} <a href=\"{url}\" type=\"{}\">{url}</a>",
+            if i == 0 { "" } else { " · " },
+            other.label(),
+            other.media_type(),
+            url = escape(&feed.feed_url(other)),
+        );
+    }
+    let page = if feed.slug == crate::config::ALL_SLUG {
+        "the home page"
+    } else {
+        "the topic page"
+    };
+    let _ = writeln!(
+        out,
+        ".</p>\n<p>Read the articles on <a href=\"{}\">{page}</a>.</p>\n</header>\n<main>\n<h2>Latest entries</h2>",
+        escape(&feed.page_url())
+    );
+    let mut tail = String::new();
+    if feed.entries.is_empty() {
+        out.push_str("<p>No articles yet.</p>\n");
+    } else {
+        history_links(&mut tail, feed);
+    }
+    tail.push_str("</main>\n");
+    close(&mut tail);
+    Frame {
+        head: out,
+        separator: "",
+        tail,
+    }
+}
+
+/// The page of every unknown path: short, never indexed, with a way back.
+pub fn render_not_found(site: &Site) -> String {
+    let home = layout::absolute(&site.base_url, layout::HOME_PATH);
+    let mut out = String::with_capacity(1024);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Not found – {title}</title>\n<meta name=\"robots\" content=\"noindex\">\n",
+        lang = escape(&site.language),
+        title = escape(&site.title),
+    );
+    icon_and_style(&mut out, site);
+    let _ = writeln!(
+        out,
+        "<main>\n<h1>Not found</h1>\n<p>There is nothing at this address.</p>\n\
+         <p><a href=\"{home}\">{title}</a> · <a href=\"{home}#feeds\">every feed</a></p>\n</main>",
+        home = escape(&home),
+        title = escape(&site.title),
+    );
+    close(&mut out);
+    out
 }
 
 pub(super) fn close(out: &mut String) {

@@ -52,6 +52,7 @@ impl Site {
             .env_remove("TIDINGS_CONFIG")
             .env_remove("TIDINGS_SEEDS")
             .env_remove("TIDINGS_LISTEN")
+            .env_remove("TIDINGS_BASE_URL")
             .env("RUST_LOG", "info,tidings=debug")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
