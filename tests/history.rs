@@ -16,7 +16,7 @@ use reqwest::StatusCode;
 const CONFIG: &str = r#"
 [site]
 title = "History"
-base_url = "http://127.0.0.1:8080/"
+base_url = "https://history.example.org/"
 max_entries = 20
 
 [[topic]]
@@ -133,7 +133,7 @@ async fn following_prev_archive_visits_every_article_once_in_every_format() {
                 let (page, older) = read(format, &body);
                 seen.extend(page);
                 // Links are absolute under the configured base URL.
-                next = older.map(|url| url.replace("http://127.0.0.1:8080", ""));
+                next = older.map(|url| url.replace("https://history.example.org", ""));
                 documents += 1;
                 assert!(documents < 1_000, "the chain of {slug}.{format} ends");
             }
