@@ -390,8 +390,9 @@ fn serve_advertises_its_hubs_in_headers_and_tells_them_what_a_new_seed_changed()
     let second = StubHub::start(&[], Reply::Status(202));
     let site = site_with(&format!("hub = [\"{}\", \"{}\"]", hub.url, second.url), "");
     let server = Server::start_with(site);
-    // Links and notifications name the feeds by `site.base_url`.
-    let base = "http://127.0.0.1:8080";
+    // Links and notifications name the feeds by the base URL, which
+    // follows the listening address while `site.base_url` is the default.
+    let base = server.base.clone();
     let address = server.address.clone();
 
     let expected_links = [
