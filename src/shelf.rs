@@ -344,7 +344,7 @@ impl MadeOf {
     }
 }
 
-/// Documents made, least recently used first out, within [`CACHE_BYTES`];
+/// Documents made, least recently used first out, within `CACHE_BYTES`;
 /// and the turns to make one, as many at once as there are cores, so
 /// requests for many pages cannot take every core for rendering.
 #[derive(Debug, Default)]

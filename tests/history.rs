@@ -31,17 +31,17 @@ keywords = ["beta"]
 "#;
 
 /// Article `i` of a corpus: dated `i` hours after the start of 2020, so a
-/// higher number is newer; in `alpha` when `i % 3 == 0`, in `beta` when
-/// `i % 5 == 0`.
+/// higher number is newer; in `alpha` when `i` is a multiple of 3, in `beta`
+/// when it is one of 5.
 fn seed(i: usize, body: &str) -> String {
     let hours = i as i64;
     let date = chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::hours(hours);
     let date = date.with_timezone(&chrono::Utc) + chrono::TimeDelta::days(18_262);
     let mut words = vec!["Plain"];
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         words.push("alpha");
     }
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         words.push("beta");
     }
     format!(
@@ -77,8 +77,8 @@ fn expected(count: usize) -> BTreeMap<&'static str, Vec<String>> {
     };
     BTreeMap::from([
         ("all", ids(&|_| true)),
-        ("alpha", ids(&|i| i % 3 == 0)),
-        ("beta", ids(&|i| i % 5 == 0)),
+        ("alpha", ids(&|i| i.is_multiple_of(3))),
+        ("beta", ids(&|i| i.is_multiple_of(5))),
     ])
 }
 

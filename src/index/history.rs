@@ -10,6 +10,7 @@
 //! feed, and it stays exactly the generation it was taken with. The same
 //! goes for the article pages (`/articles/{slug}/`), found by slug.
 
+use std::cmp::Ordering;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -17,11 +18,11 @@ use std::sync::Arc;
 use imbl::{OrdMap, OrdSet};
 
 use super::bodies::read_article;
-pub use super::ranking::Ranked;
 use super::SeedIndex;
 use crate::config::Config;
 use crate::ingest::{self, SeedParser};
-use crate::model::Article;
+use crate::model::{Article, ArticleHead};
+use crate::select;
 
 /// Every feed's published articles in feed order: `all` first, then the
 /// configured topics.
@@ -89,6 +90,35 @@ impl History {
         }
     }
 }
+
+/// A published article in a feed, with its topics; ordered as feeds list
+/// entries: newest published first, ties broken by id.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    pub head: Arc<ArticleHead>,
+    /// Indexes into the configured topics, in config order.
+    pub topics: Arc<[usize]>,
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        select::newest_first(&self.head, &other.head)
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Ranked {}
 
 impl SeedIndex {
     /// The history of every feed of `config` as the index holds it now.

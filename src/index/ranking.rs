@@ -3,7 +3,7 @@
 //!
 //! A reload at 100,000 articles must not cost 100,000 of anything, so the
 //! index does not choose feed entries by a pass over every article (as
-//! [`select::select`] does). It keeps, as records come and go, which file
+//! [`select::select`](crate::select::select) does). It keeps, as records come and go, which file
 //! publishes each id (the first by path; later ones get a warning), each
 //! feed's articles newest first, and the dates, so the entries a feed shows
 //! are read off the top of its ranking. It holds the records' own heads,
@@ -24,9 +24,8 @@ use imbl::{OrdMap, OrdSet};
 
 use crate::layout;
 use crate::model::{ArticleHead, ArticleId};
-use crate::select;
 
-use super::history::History;
+use super::history::{History, Ranked};
 
 /// Published articles ranked per feed.
 #[derive(Debug)]
@@ -241,15 +240,6 @@ impl Ranking {
     }
 }
 
-/// A published article in a feed, with its topics; ordered as feeds list
-/// entries: newest published first, ties broken by id.
-#[derive(Debug, Clone)]
-pub struct Ranked {
-    pub head: Arc<ArticleHead>,
-    /// Indexes into the configured topics, in config order.
-    pub topics: Arc<[usize]>,
-}
-
 /// A head ordered by `updated`, ties by path, so that the last is the one
 /// `Iterator::max` picks over articles in path order.
 #[derive(Debug, Clone)]
@@ -263,12 +253,6 @@ struct Scheduled(Claim);
 /// A head compared and hashed by its id alone.
 #[derive(Debug, Clone)]
 struct ById(Arc<ArticleHead>);
-
-impl Ord for Ranked {
-    fn cmp(&self, other: &Self) -> Ordering {
-        select::newest_first(&self.head, &other.head)
-    }
-}
 
 impl Ord for ByUpdated {
     fn cmp(&self, other: &Self) -> Ordering {
@@ -298,7 +282,7 @@ macro_rules! order_by_cmp {
         impl Eq for $name {}
     )*};
 }
-order_by_cmp!(Ranked, ByUpdated, Scheduled);
+order_by_cmp!(ByUpdated, Scheduled);
 
 impl PartialEq for ById {
     fn eq(&self, other: &Self) -> bool {
