@@ -367,14 +367,7 @@ impl State {
             {
                 document = preview;
             }
-            let encoding = encoding::negotiate(headers.get_all(ACCEPT_ENCODING), document.brotli);
-            let outcome = conditional::evaluate_fast(
-                method,
-                headers,
-                &document.digest,
-                document.last_modified,
-                &document.etags(),
-            );
+            let (encoding, outcome) = negotiate(document, method, headers);
             if let (Kind::Feed, Some(client), Outcome::Send | Outcome::NotModified) =
                 (document.kind, client, outcome)
             {
@@ -417,14 +410,7 @@ impl State {
             if !readable {
                 return (method_not_allowed(), document.kind, None);
             }
-            let encoding = encoding::negotiate(headers.get_all(ACCEPT_ENCODING), document.brotli);
-            let outcome = conditional::evaluate_fast(
-                method,
-                headers,
-                &document.digest,
-                document.last_modified,
-                &document.etags(),
-            );
+            let (encoding, outcome) = negotiate(&document, method, headers);
             let response = document_response(&document, encoding, outcome, head);
             (
                 response,
@@ -539,6 +525,20 @@ pub fn router(state: State) -> Router {
 
 fn cache_control(http: &Http) -> HeaderValue {
     HeaderValue::from_str(&http.cache_control()).expect("Cache-Control is built from numbers")
+}
+
+/// The coding to send `document` in and what the request's preconditions
+/// make of it.
+fn negotiate(document: &Prepared, method: &Method, headers: &HeaderMap) -> (Encoding, Outcome) {
+    let encoding = encoding::negotiate(headers.get_all(ACCEPT_ENCODING), document.brotli);
+    let outcome = conditional::evaluate_fast(
+        method,
+        headers,
+        &document.digest,
+        document.last_modified,
+        &document.etags(),
+    );
+    (encoding, outcome)
 }
 
 /// A document (200), or its validators only (304), or a failed
