@@ -238,7 +238,10 @@ for round in $(seq 1 "$rounds"); do
     run_cases nginx
     stop_server "$SERVER_PID"
 
-    SERVE_CPU=0 SERVE_LOG="${BENCH_SERVE_LOG:-warn,tidings::serve=info,tidings::http=info}" start_tidings "$dir/tidings.log" 120 --config "$config" --seeds "$seeds"
+    # The build's links name the configured base URL; serve, listening on
+    # a port of its own, is told to keep them so the bytes compare.
+    TIDINGS_BASE_URL="$(sed -n 's/^base_url = "\(.*\)"$/\1/p' "$config")" \
+        SERVE_CPU=0 SERVE_LOG="${BENCH_SERVE_LOG:-warn,tidings::serve=info,tidings::http=info}" start_tidings "$dir/tidings.log" 120 --config "$config" --seeds "$seeds"
     [ "$round" = 1 ] && say "tidings serve on $BASE (core 0)"
     curl -s --max-time 5 -H 'Accept-Encoding: identity' "$BASE/feeds/all.atom" | cmp -s - "$site/feeds/all.atom" ||
         die "tidings serve and tidings build disagree on the bytes of /feeds/all.atom"
