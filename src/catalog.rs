@@ -40,6 +40,11 @@ pub enum Compression {
     /// 1% in size, so a brotli client served gzip meanwhile loses nothing,
     /// while brotli is most of a reload's work.
     GzipFirst,
+    /// gzip only: for documents made on demand ([`Shelf`]), where
+    /// brotli's set-up per document was about three quarters of the time
+    /// to make one (BENCHMARKS.md, "History, article pages and Hugo") and
+    /// its tables most of the memory it churned.
+    GzipOnly,
 }
 
 impl Compression {

@@ -9,6 +9,10 @@
 //! cache bounded in bytes ([`ArchiveShelf`]). The static build writes every
 //! one of them with the same [`Page`], so the bytes are the same.
 //!
+//! Documents made here get a gzip variant only: brotli's set-up per
+//! document cost about three times the rest of making one, for a
+//! document that is asked for once in a while.
+//!
 //! A cached document is reused while the page is made of the very same
 //! records (the same head and topics, compared by pointer: an edited seed
 //! is parsed into a new head) and the same config, so a closed page keeps
@@ -285,7 +289,7 @@ impl ArchiveShelf {
             made.cross_origin,
             made.text.into(),
             made.updated.min(self.now),
-            Compression::On,
+            Compression::GzipOnly,
         );
         let shelved = Shelved {
             document: Arc::new(document),
