@@ -6,13 +6,15 @@
 #   bench/history.sh            N = 100,000, 10 s of load per case
 #   bench/history.sh --smoke    N = 300, 1 s of load per case (CI)
 #   BENCH_SIZES="10000 100000" BENCH_DURATION=30 bench/history.sh
+#   BENCH_COMPRESSION=off bench/history.sh    builds without .gz/.br siblings
 #
 # Two configs, each over the same gen-corpus articles (bench/work/corpus-N):
 #   shipped    config/tidings.toml (2 topics, max_entries 50);
 #   10-topics  bench/config-10-topics.toml with max_entries = 50, written to
 #              bench/work/history/config-10-topics-50.toml.
 # For each:
-#   build   `tidings build` (compression on, as shipped): wall time and peak
+#   build   `tidings build` (compression on, as shipped, unless
+#           BENCH_COMPRESSION=off): wall time and peak
 #           resident (/usr/bin/time), files and bytes written, of which
 #           article pages and archive documents (feeds/*/archive/*);
 #   serve   `tidings serve`: start-up (exec to `listening on`), VmRSS right
@@ -51,6 +53,8 @@ else
     sizes="${BENCH_SIZES:-100000}" duration="${BENCH_DURATION:-10}"
 fi
 topic=ukraine
+compression="${BENCH_COMPRESSION:-on}"
+case "$compression" in on | off) ;; *) die "BENCH_COMPRESSION is on or off, not $compression" ;; esac
 dir="$WORK/history"
 out="$dir/out"
 tsv="$WORK/history-results.tsv"
@@ -62,6 +66,8 @@ sed 's/^max_entries = .*/max_entries = 50/' "$BENCH/config-10-topics.toml" >"$te
 grep -q '^max_entries = 50$' "$ten" || die "bench/config-10-topics.toml has no max_entries line to tune"
 
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+# A figure of the walk (bench/history_walk.py's key=value lines).
+walked() { awk -F= -v k="$1" '$1 == k { print $2 }' "$dir/walk.txt"; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 # wrk on core 1 with the archive mix; prints "req/s p50_ms p99_ms".
@@ -134,13 +140,13 @@ for n in $sizes; do
         config="$ROOT/config/tidings.toml"
         [ "$case" = 10-topics ] && config="$ten"
 
-        # The build, compression on.
+        # The build.
         rm -rf "$out"
         warn_if_busy
         busy="$BUSY"
         say "N=$n $case: tidings build"
         if ! timed $((120 + n / 20)) "$dir/time.txt" "$dir/build.log" \
-            "$TIDINGS" --config "$config" --seeds "$seeds" build --out "$out"; then
+            "$TIDINGS" --config "$config" --seeds "$seeds" build --compression "$compression" --out "$out"; then
             tail -n 20 "$dir/build.log" >&2
             die "tidings build failed at N=$n, $case (log: bench/work/history/build.log)"
         fi
@@ -163,10 +169,11 @@ for n in $sizes; do
         timeout $((120 + n / 100)) python3 "$BENCH/history_walk.py" --base "$BASE" --seeds "$seeds" --topic "$topic" \
             --expect "$n" --articles 1000 --article-list "$dir/articles.txt" >"$dir/walk.txt" ||
             die "the history walk failed at N=$n, $case"
-        # shellcheck disable=SC1091
-        source "$dir/walk.txt"
+        feed_pages="$(walked feed_pages)" topic_pages="$(walked topic_pages)"
+        walk_pages="$(walked walk_pages)" walk_entries="$(walked walk_entries)" walk_s="$(walked walk_s)"
+        walk_articles="$(walked article_pages)" articles_s="$(walked articles_s)"
         rss2="$(status_kb "$SERVER_PID" VmRSS)" hwm2="$(status_kb "$SERVER_PID" VmHWM)"
-        say "N=$n $case: walked $walk_pages archive pages ($walk_entries entries) in $walk_s s, $article_pages article pages in $articles_s s"
+        say "N=$n $case: walked $walk_pages archive pages ($walk_entries entries) in $walk_s s, $walk_articles article pages in $articles_s s"
 
         write_lua "$feed_pages" "$topic_pages"
         warn_if_busy
@@ -190,22 +197,22 @@ for n in $sizes; do
         rss3="$(status_kb "$SERVER_PID" VmRSS)" hwm3="$(status_kb "$SERVER_PID" VmHWM)"
         stop_server "$SERVER_PID"
 
-        rows+=("$n	$case	$build_s	$build_kb	$files	$bytes	$article_pages	$archive_docs	$start_s	$rss1	$walk_pages	$walk_s	$articles_s	$rss2	$hwm2	$alone_rps	$alone_p50	$alone_p99	$loaded_rps	$loaded_p50	$loaded_p99	$feed_rps	$rss3	$hwm3	$busy	$REV")
+        rows+=("$n	$case	$build_s	$build_kb	$files	$bytes	$article_pages	$archive_docs	$start_s	$rss1	$walk_pages	$walk_s	$articles_s	$rss2	$hwm2	$alone_rps	$alone_p50	$alone_p99	$loaded_rps	$loaded_p50	$loaded_p99	$feed_rps	$rss3	$hwm3	$busy	$compression	$REV")
     done
 done
 
 {
-    printf 'n\tconfig\tbuild_s\tbuild_peak_kb\tfiles\tbytes\tarticle_pages\tarchive_documents\tstart_s\tvmrss_start_kb\twalk_pages\twalk_s\tarticles_s\tvmrss_walk_kb\tvmhwm_walk_kb\tmix_req_per_s\tmix_p50_ms\tmix_p99_ms\tloaded_mix_req_per_s\tloaded_mix_p50_ms\tloaded_mix_p99_ms\tfeed_req_per_s\tvmrss_load_kb\tvmhwm_load_kb\tbusy_before_pct\trev\n'
+    printf 'n\tconfig\tbuild_s\tbuild_peak_kb\tfiles\tbytes\tarticle_pages\tarchive_documents\tstart_s\tvmrss_start_kb\twalk_pages\twalk_s\tarticles_s\tvmrss_walk_kb\tvmhwm_walk_kb\tmix_req_per_s\tmix_p50_ms\tmix_p99_ms\tloaded_mix_req_per_s\tloaded_mix_p50_ms\tloaded_mix_p99_ms\tfeed_req_per_s\tvmrss_load_kb\tvmhwm_load_kb\tbusy_before_pct\tcompression\trev\n'
     printf '%s\n' "${rows[@]}"
 } >"$tsv"
 
 echo
-echo "history: tidings at $REV; build with compression on; serve on core 0, wrk on core 1 (${duration} s)"
+echo "history: tidings at $REV; build with compression $compression; serve on core 0, wrk on core 1 (${duration} s)"
 echo "(CPU busy with other work before measuring: up to ${MAX_BUSY}%)"
 printf '%8s %-9s | %7s %7s %8s %9s | %7s %7s | %-26s | %-22s | %-27s | %s\n' N config "build s" "peak MB" files "MB out" "start s" "RSS MB" \
     "walk: pages s, 1k art. s" "after walk: RSS/HWM MB" "mix alone: r/s p50 p99 ms" "mix under feed load (feed r/s); RSS/HWM MB after"
 for row in "${rows[@]}"; do
-    IFS=$'\t' read -r n c bs bk f b _ _ ss r1 wp ws as r2 h2 ar a50 a99 lr l50 l99 fr r3 h3 _ _ <<<"$row"
+    IFS=$'\t' read -r n c bs bk f b _ _ ss r1 wp ws as r2 h2 ar a50 a99 lr l50 l99 fr r3 h3 _ _ _ <<<"$row"
     printf '%8s %-9s | %7s %7s %8s %9s | %7s %7s | %7s %6s %9s | %9s / %9s | %7s %8s %8s | %s %s %s (%s); %s / %s\n' \
         "$n" "$c" "$bs" "$(mb "$bk")" "$f" "$(awk -v b="$b" 'BEGIN { printf "%.0f", b / 1e6 }')" "$ss" "$(mb "$r1")" \
         "$wp" "$ws" "$as" "$(mb "$r2")" "$(mb "$h2")" "$ar" "$a50" "$a99" "$lr" "$l50" "$l99" "$fr" "$(mb "$r3")" "$(mb "$h3")"
