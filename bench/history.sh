@@ -4,7 +4,8 @@
 # first asked for (into its 64 MB cache), at 100,000 articles (smoke: 300).
 #
 #   bench/history.sh            N = 100,000, 10 s of load per case
-#   bench/history.sh --smoke    N = 300, 1 s of load per case (CI)
+#   bench/history.sh --smoke    N = 300, 100 article pages, 1 s of load per
+#                               case (CI)
 #   BENCH_SIZES="10000 100000" BENCH_DURATION=30 bench/history.sh
 #   BENCH_COMPRESSION=off bench/history.sh    builds without .gz/.br siblings
 #
@@ -48,9 +49,9 @@ parse_args "$@"
 build_tidings
 ensure_tool wrk wrk
 if [ "$SMOKE" = 1 ]; then
-    sizes="${BENCH_SIZES:-300}" duration="${BENCH_DURATION:-1}"
+    sizes="${BENCH_SIZES:-300}" duration="${BENCH_DURATION:-1}" articles=100
 else
-    sizes="${BENCH_SIZES:-100000}" duration="${BENCH_DURATION:-10}"
+    sizes="${BENCH_SIZES:-100000}" duration="${BENCH_DURATION:-10}" articles=1000
 fi
 topic=ukraine
 compression="${BENCH_COMPRESSION:-on}"
@@ -167,7 +168,7 @@ for n in $sizes; do
         sleep 0.5
         rss1="$(status_kb "$SERVER_PID" VmRSS)"
         timeout $((120 + n / 100)) python3 "$BENCH/history_walk.py" --base "$BASE" --seeds "$seeds" --topic "$topic" \
-            --expect "$n" --articles 1000 --article-list "$dir/articles.txt" >"$dir/walk.txt" ||
+            --expect "$n" --articles "$articles" --article-list "$dir/articles.txt" >"$dir/walk.txt" ||
             die "the history walk failed at N=$n, $case"
         feed_pages="$(walked feed_pages)" topic_pages="$(walked topic_pages)"
         walk_pages="$(walked walk_pages)" walk_entries="$(walked walk_entries)" walk_s="$(walked walk_s)"
