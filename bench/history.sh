@@ -155,7 +155,7 @@ for n in $sizes; do
         fi
         read -r build_s build_kb <"$dir/time.txt"
         files="$(find "$out" -type f | wc -l)"
-        bytes="$(find "$out" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }')"
+        bytes="$(find "$out" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }')"
         article_pages="$(find "$out/articles" -name index.html | wc -l)"
         archive_docs="$(find "$out/feeds" -path '*/archive/*' -type f \( -name '*.atom' -o -name '*.rss' -o -name '*.json' \) | wc -l)"
         [ "$article_pages" = "$n" ] || die "N=$n $case: the build wrote $article_pages article pages"

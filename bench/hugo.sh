@@ -60,7 +60,7 @@ runs_for() {
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 # "files bytes" of a folder.
 output_size() {
-    find "$1" -type f -printf '%s\n' | awk '{ n++; s += $1 } END { printf "%d %d\n", n, s }'
+    find "$1" -type f -printf '%s\n' | awk '{ n++; s += $1 } END { printf "%d %.0f\n", n, s }'
 }
 
 # The Hugo site of N articles: config and theme (rewritten every run, they
