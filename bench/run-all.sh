@@ -3,7 +3,8 @@
 # python-feedgen, and the realistic build), serve.sh (tidings serve against
 # nginx), reload.sh (one-file reload) and memory.sh (resident size of serve);
 # with --smoke also history.sh (archive and article pages) and hugo.sh
-# (against Hugo), whose full runs take 30-60 minutes and are run on their own.
+# (against Hugo), whose full runs take about 8 and 20 minutes and are run
+# on their own.
 #
 #   bench/run-all.sh            the full figures for BENCHMARKS.md (about
 #                               10-15 minutes on the 2-core machine)
