@@ -21,8 +21,13 @@
 #   HTTP ms    from the write to the first response of /feeds/all.atom that
 #              shows the new title (polled every 5 ms on a keep-alive
 #              connection): what an editor sees (the spec asks for < 1 s).
-# The script fails when the server does not start or an edit does not show
-# within 20 s. Results also go to bench/work/reload-results.tsv.
+# The newest article's page (/articles/{slug}/, rendered on demand and kept
+# in the server's cache across reloads) is fetched before the edits; after
+# the probe has put the original file back, the script checks within 20 s
+# that the page shows the original title again and no edit's marker, so a
+# cached page never outlives its article. The script fails when the server
+# does not start, an edit does not show within 20 s, or the article page
+# stays stale. Results also go to bench/work/reload-results.tsv.
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 parse_args "$@"
@@ -48,9 +53,30 @@ for n in $sizes; do
     warn_if_busy
     start_tidings "$dir/tidings-$n.log" $((60 + n / 500)) --config "$ROOT/config/tidings.toml" --seeds "$dir/seeds"
     say "N=$n: $(grep -o 'listening on .*' "$dir/tidings-$n.log")"
+    newest="$(curl -s --max-time 10 -H 'Accept-Encoding: identity' "$BASE/feeds/all.atom" |
+        grep -o '<id>[^<]*/report-[0-9]*</id>' | head -n1 | grep -o '[0-9]*</id>' | cut -d'<' -f1)"
+    [ -n "$newest" ] || die "N=$n: no report-N entry in /feeds/all.atom"
+    seed="$(find "$dir/seeds" -name "report-$(printf '%06d' "$newest").txt" | head -n1)"
+    [ -n "$seed" ] || die "N=$n: no seed file for report-$newest"
+    page="${seed#"$dir/seeds"}"
+    page="/articles${page%.txt}/"
+    title="$(head -n1 "$seed" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g')"
+    code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$BASE$page")"
+    [ "$code" = 200 ] || die "N=$n: GET $page answered $code"
     timeout $((repeats * 30 + 30)) python3 "$BENCH/reload_probe.py" --base "$BASE" --seeds "$dir/seeds" \
         --log "$dir/tidings-$n.log" --repeats "$repeats" --poll-ms 5 --timeout 20 --tsv "$tsv" --label "$n" ||
         die "reload probe failed at N=$n (server log: bench/work/reload/tidings-$n.log)"
+    fresh=0
+    for _ in $(seq 1 200); do
+        body="$(curl -s --max-time 5 -H 'Accept-Encoding: identity' "$BASE$page")"
+        if grep -qF "$title" <<<"$body" && ! grep -q benchedit <<<"$body"; then
+            fresh=1
+            break
+        fi
+        sleep 0.1
+    done
+    [ "$fresh" = 1 ] || die "N=$n: $page still shows an edited title 20 s after the file was put back"
+    say "N=$n: $page shows the original title again"
     stop_server "$SERVER_PID"
     remove_copy
 done

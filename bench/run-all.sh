@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every benchmark of bench/ in turn: build.sh (tidings build against
 # python-feedgen, and the realistic build), serve.sh (tidings serve against
-# nginx), reload.sh (one-file reload) and memory.sh (resident size of serve).
+# nginx), reload.sh (one-file reload) and memory.sh (resident size of serve);
+# with --smoke also history.sh (archive and article pages) and hugo.sh
+# (against Hugo), whose full runs take about 8 and 20 minutes and are run
+# on their own.
 #
 #   bench/run-all.sh            the full figures for BENCHMARKS.md (about
 #                               10-15 minutes on the 2-core machine)
@@ -40,7 +43,9 @@ source ./lib.sh
 build_tidings
 trap - EXIT
 export BENCH_BUILT=1
-for script in build serve reload memory; do
+scripts=(build serve reload memory)
+[ "${args[*]+${args[*]}}" = --smoke ] && scripts+=(history hugo)
+for script in "${scripts[@]}"; do
     echo "== bench/$script.sh${args[*]+ ${args[*]}}"
     "./$script.sh" "${args[@]+"${args[@]}"}"
     echo
