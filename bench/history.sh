@@ -11,6 +11,7 @@
 #
 # Two configs, each over the same gen-corpus articles (bench/work/corpus-N):
 #   shipped    config/tidings.toml (2 topics, max_entries 50);
+#              (BENCH_CASES="shipped" runs this case alone)
 #   10-topics  bench/config-10-topics.toml with max_entries = 50, written to
 #              bench/work/history/config-10-topics-50.toml.
 # For each:
@@ -139,7 +140,7 @@ EOF
 for n in $sizes; do
     seeds="$(corpus "$n")"
     warm_cache "$seeds"
-    for case in shipped 10-topics; do
+    for case in ${BENCH_CASES:-shipped 10-topics}; do
         config="$ROOT/config/tidings.toml"
         [ "$case" = 10-topics ] && config="$ten"
 
