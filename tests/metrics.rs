@@ -1,8 +1,9 @@
 //! `/metrics`, readers per feed and the access log, end to end: the built
 //! binary on a real socket, a scripted mix of requests, then the
-//! exposition read by the Prometheus project's own OpenMetrics parser
-//! (`prometheus_client` in the repository's .venv, which
-//! `scripts/python-env.sh` installs) and the log read from stderr.
+//! exposition read by the Prometheus project's own parsers of the classic
+//! text format and of OpenMetrics (`prometheus_client` in the repository's
+//! .venv, which `scripts/python-env.sh` installs) and the log read from
+//! stderr.
 
 mod common;
 
@@ -13,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{ACCEPT_ENCODING, IF_NONE_MATCH, USER_AGENT};
+use reqwest::header::{ACCEPT, ACCEPT_ENCODING, IF_NONE_MATCH, USER_AGENT};
 use reqwest::{Method, StatusCode};
 
 use common::{collect_stderr, header, listening_address, raw_client, Server, Site, TIMEOUT};
@@ -29,26 +30,42 @@ struct Sample {
 /// Serialises the set-up of the .venv between the tests of this file.
 static PYTHON_ENV: Mutex<()> = Mutex::new(());
 
-/// Scrapes `/metrics` and parses it with prometheus_client.
+/// The `Accept` of a Prometheus 2.x scrape, as it sends it.
+const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+/// Scrapes `/metrics` as curl does (no `Accept`), and parses the classic
+/// text format with prometheus_client.
 async fn scrape(server: &Server) -> Vec<Sample> {
-    let response = raw_client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap();
+    scrape_as(server, None).await
+}
+
+/// Scrapes `/metrics` with `accept`, checks the format the answer says it
+/// is in, and parses it with prometheus_client's parser of that format.
+async fn scrape_as(server: &Server, accept: Option<&str>) -> Vec<Sample> {
+    let mut request = raw_client().get(server.url("/metrics"));
+    if let Some(accept) = accept {
+        request = request.header(ACCEPT, accept);
+    }
+    let response = request.send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+    let format = match header(response.headers(), "content-type") {
+        Some("text/plain; version=0.0.4; charset=utf-8") => "text",
+        Some("application/openmetrics-text; version=1.0.0; charset=utf-8") => "openmetrics",
+        other => panic!("/metrics answered {other:?}"),
+    };
     assert_eq!(
-        header(response.headers(), "content-type"),
-        Some("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        format == "openmetrics",
+        accept.is_some_and(|accept| accept.starts_with("application/openmetrics-text"))
     );
     assert_eq!(
         header(response.headers(), "cache-control"),
         Some("no-store")
     );
-    parse(&response.text().await.unwrap())
+    assert_eq!(header(response.headers(), "vary"), Some("Accept"));
+    parse(&response.text().await.unwrap(), format)
 }
 
-fn parse(exposition: &str) -> Vec<Sample> {
+fn parse(exposition: &str, format: &str) -> Vec<Sample> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     {
         let _one_at_a_time = PYTHON_ENV.lock().unwrap_or_else(|p| p.into_inner());
@@ -59,6 +76,7 @@ fn parse(exposition: &str) -> Vec<Sample> {
     }
     let mut child = Command::new(root.join(".venv/bin/python"))
         .arg(root.join("scripts/metrics_samples.py"))
+        .arg(format)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -73,7 +91,7 @@ fn parse(exposition: &str) -> Vec<Sample> {
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
-        "the OpenMetrics parser rejects /metrics: {}\n{exposition}",
+        "the {format} parser rejects /metrics: {}\n{exposition}",
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout)
@@ -93,6 +111,14 @@ fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64>
         .iter()
         .find(|s| s.name == name && s.labels == labels)
         .map(|s| s.value)
+}
+
+fn labels(sample: &Sample) -> Vec<(&str, &str)> {
+    sample
+        .labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
 }
 
 fn requests(samples: &[Sample], kind: &str, status: &str, encoding: &str) -> f64 {
@@ -236,6 +262,22 @@ async fn metrics_count_a_scripted_mix_of_requests() {
         value(&samples, "tidings_reload_failures_total", &[]),
         Some(0.0)
     );
+
+    // Prometheus gets OpenMetrics, with the same series.
+    let openmetrics = scrape_as(&server, Some(PROMETHEUS_ACCEPT)).await;
+    let count = |kind, status, encoding| requests(&openmetrics, kind, status, encoding);
+    assert_eq!(count("feed", "304", "gzip"), 4.0);
+    assert_eq!(count("metrics", "200", "none"), 1.0, "the first scrape");
+    for sample in samples.iter().filter(|s| {
+        s.name.starts_with("tidings_catalog_")
+            || s.labels.get("kind").is_some_and(|k| k != "metrics")
+    }) {
+        assert_eq!(
+            value(&openmetrics, &sample.name, &labels(sample)),
+            Some(sample.value),
+            "{sample:?}"
+        );
+    }
 
     // A reload is counted, and the gauges follow the new catalog.
     let seed = server.site.seeds().join("metrics-probe.txt");

@@ -498,6 +498,13 @@ fn metrics_listen_serves_metrics_apart_and_the_main_listener_hides_them() {
     );
     let (status, headers) = request(&metrics_address, "GET", "/metrics", "");
     assert_eq!(status, 200);
+    assert!(values(&headers, "content-type")[0].starts_with("text/plain; version=0.0.4"));
+    let (_, headers) = request(
+        &metrics_address,
+        "GET",
+        "/metrics",
+        "Accept: application/openmetrics-text;version=1.0.0\r\n",
+    );
     assert!(values(&headers, "content-type")[0].starts_with("application/openmetrics-text"));
     let body = get_text(&metrics_address, "/metrics");
     // The main listener's requests are counted, the 404 included.

@@ -1,5 +1,6 @@
-//! Whether a request for a feed comes from a person's browser: the one
-//! question tidings asks of `Accept`.
+//! The two questions tidings asks of `Accept`: whether a request for a
+//! feed comes from a person's browser, and whether a scrape of `/metrics`
+//! asks for OpenMetrics.
 //!
 //! A browser opening `/feeds/ukraine.atom` would show raw XML or offer a
 //! download; a feed reader must get the feed bytes whatever else it lists.
@@ -64,19 +65,10 @@ pub fn prefers_html(accept: GetAll<'_, HeaderValue>) -> bool {
 
 impl Ranks {
     fn note(&mut self, range: &str) {
-        let mut parts = range.split(';');
-        let media = parts.next().unwrap_or_default().trim();
-        let mut q = Some(1000);
-        for parameter in parts {
-            let Some((name, value)) = parameter.split_once('=') else {
-                continue;
-            };
-            if name.trim().eq_ignore_ascii_case("q") {
-                q = parse_q(value.trim());
-            }
-        }
         // A range with a malformed weight is ignored, as if not sent.
-        let Some(q) = q else { return };
+        let Some((media, q)) = media_and_q(range) else {
+            return;
+        };
         let slot = if media.eq_ignore_ascii_case("text/html") {
             &mut self.html
         } else if media.eq_ignore_ascii_case("text/*") {
@@ -112,6 +104,56 @@ impl Ranks {
         let rivals = feeds.chain([self.any.unwrap_or(0)]).max().unwrap_or(0);
         html > rivals
     }
+}
+
+/// Whether the `Accept` headers rank `application/openmetrics-text` (any
+/// version) at least as high as `text/plain`, as Prometheus does when it
+/// scrapes (`application/openmetrics-text;version=1.0.0,…,
+/// text/plain;version=0.0.4;q=0.5,*/*;q=0.1`). Anything else, curl and
+/// older scrapers included, gets the classic text format.
+pub fn prefers_openmetrics(accept: GetAll<'_, HeaderValue>) -> bool {
+    let (mut openmetrics, mut plain) = (None::<u16>, None::<u16>);
+    let mut read = 0;
+    for value in accept {
+        let Ok(value) = value.to_str() else {
+            return false;
+        };
+        for range in value.split(',') {
+            read += 1;
+            if read > MAX_RANGES {
+                return false;
+            }
+            let Some((media, q)) = media_and_q(range) else {
+                continue;
+            };
+            let slot = if media.eq_ignore_ascii_case("application/openmetrics-text") {
+                &mut openmetrics
+            } else if media.eq_ignore_ascii_case("text/plain") {
+                &mut plain
+            } else {
+                continue;
+            };
+            *slot = Some(slot.map_or(q, |before| before.max(q)));
+        }
+    }
+    openmetrics.is_some_and(|q| q > 0 && q >= plain.unwrap_or(0))
+}
+
+/// A media range's type and weight; `None` when the weight is malformed,
+/// which RFC 9110 leaves to the server: such a range is ignored.
+fn media_and_q(range: &str) -> Option<(&str, u16)> {
+    let mut parts = range.split(';');
+    let media = parts.next().unwrap_or_default().trim();
+    let mut q = Some(1000);
+    for parameter in parts {
+        let Some((name, value)) = parameter.split_once('=') else {
+            continue;
+        };
+        if name.trim().eq_ignore_ascii_case("q") {
+            q = parse_q(value.trim());
+        }
+    }
+    Some((media, q?))
 }
 
 /// An RFC 9110 §12.4.2 weight in thousandths: `0`, `1`, `0.5`, `1.000`.
@@ -191,6 +233,37 @@ mod tests {
         assert_eq!(parse_q("1.000"), Some(1000));
         assert_eq!(parse_q("1.5"), None);
         assert_eq!(parse_q(""), None);
+    }
+
+    fn openmetrics(accept: &[&str]) -> bool {
+        let mut headers = HeaderMap::new();
+        for value in accept {
+            headers.append(ACCEPT, HeaderValue::from_str(value).unwrap());
+        }
+        prefers_openmetrics(headers.get_all(ACCEPT))
+    }
+
+    #[test]
+    fn prometheus_gets_openmetrics_and_everyone_else_classic_text() {
+        // Prometheus 2.x and 3.x with their default scrape protocols.
+        assert!(openmetrics(&[
+            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+        ]));
+        assert!(openmetrics(&[
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,application/openmetrics-text;version=1.0.0;q=0.4,text/plain;version=0.0.4;q=0.3"
+        ]));
+        assert!(openmetrics(&[
+            "text/plain;q=0.9",
+            "Application/OpenMetrics-Text"
+        ]));
+        assert!(!openmetrics(&[]));
+        assert!(!openmetrics(&["*/*"]));
+        assert!(!openmetrics(&["text/plain;version=0.0.4"]));
+        assert!(!openmetrics(&[
+            "application/openmetrics-text;q=0.5, text/plain;version=0.0.4"
+        ]));
+        assert!(!openmetrics(&["application/openmetrics-text;q=0"]));
+        assert!(!openmetrics(&["application/openmetrics-text;q=x"]));
     }
 
     #[test]

@@ -9,11 +9,13 @@
 //! add to count, with no label built and nothing hashed; series never seen
 //! are not exposed. Gauges of the catalog are set when one is swapped in.
 //!
-//! The body is the crate's OpenMetrics text, served as
-//! `application/openmetrics-text; version=1.0.0`: that is what it writes
-//! (`# EOF`, `_total` counter samples), Prometheus asks for it first and
-//! parses it natively, and labelling it `text/plain; version=0.0.4` would
-//! promise a format it is not quite.
+//! The body is the crate's OpenMetrics text when the scraper asks for it
+//! first, as Prometheus does (`accept.rs`), served as
+//! `application/openmetrics-text; version=1.0.0`. Everyone else (curl,
+//! older scrapers, SPEC §3) gets the classic text format,
+//! `text/plain; version=0.0.4`, which [`classic_text`] derives from the
+//! OpenMetrics text: the crate writes no other, and the two differ only in
+//! a few lines. Both answers carry `Vary: Accept`.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -32,8 +34,10 @@ use super::{Body, State, Stop};
 use crate::catalog::Catalog;
 use crate::websub::{self, Outcome};
 
-/// The Content-Type of `/metrics`.
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The Content-Type of `/metrics` in OpenMetrics.
+pub const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The Content-Type of `/metrics` in the classic text format.
+pub const CLASSIC_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// What a request asked for, as the `kind` label shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -413,6 +417,51 @@ impl Metrics {
     }
 }
 
+/// The classic text format (version 0.0.4) of an OpenMetrics exposition
+/// as `prometheus-client` writes it. What differs:
+/// - a counter family `x` is `# TYPE x counter` with samples `x_total` in
+///   OpenMetrics, and must be named `x_total` in `# HELP`/`# TYPE` here;
+/// - `unknown` is spelled `untyped`;
+/// - `# UNIT` and `# EOF` do not exist, and `"` is not escaped in `# HELP`.
+///
+/// Gauges, histograms, samples and label escaping are the same in both.
+pub fn classic_text(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut text = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let (name, help) = rest.split_once(' ').unwrap_or((rest, ""));
+            let suffix = if counters.contains(name) {
+                "_total"
+            } else {
+                ""
+            };
+            let help = help.replace("\\\"", "\"");
+            text.push_str(&format!("# HELP {name}{suffix} {help}\n"));
+        } else if let Some(name) = line
+            .strip_prefix("# TYPE ")
+            .and_then(|rest| rest.strip_suffix(" counter"))
+        {
+            text.push_str(&format!("# TYPE {name}_total counter\n"));
+        } else if let Some(name) = line
+            .strip_prefix("# TYPE ")
+            .and_then(|rest| rest.strip_suffix(" unknown"))
+        {
+            text.push_str(&format!("# TYPE {name} untyped\n"));
+        } else {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    text
+}
+
 /// The server's metrics count what its WebSub publisher did.
 impl websub::Observer for State {
     fn pinged(&self, hub: &url::Url, outcome: Outcome, urls: u64) {
@@ -480,7 +529,8 @@ impl State {
         } else if method == hyper::Method::GET || method == hyper::Method::HEAD {
             let snapshot = self.shared.current.load();
             let head = method == hyper::Method::HEAD;
-            (self.metrics_response(&snapshot, head), Kind::Metrics)
+            let response = self.metrics_response(&snapshot, request.headers(), head);
+            (response, Kind::Metrics)
         } else {
             (super::method_not_allowed(), Kind::Metrics)
         };
@@ -501,6 +551,51 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classic_text_renames_counters_and_drops_what_openmetrics_adds() {
+        let openmetrics = "# HELP tidings_reloads Reloads \\\"swapped\\\".\n\
+            # TYPE tidings_reloads counter\n\
+            # UNIT tidings_reloads reloads\n\
+            tidings_reloads_total 3\n\
+            # HELP tidings_catalog_articles Articles.\n\
+            # TYPE tidings_catalog_articles gauge\n\
+            tidings_catalog_articles 7\n\
+            # HELP odd Odd.\n\
+            # TYPE odd unknown\n\
+            odd{feed=\"/feeds/all.atom\"} 1\n\
+            # EOF\n";
+        assert_eq!(
+            classic_text(openmetrics),
+            "# HELP tidings_reloads_total Reloads \"swapped\".\n\
+            # TYPE tidings_reloads_total counter\n\
+            tidings_reloads_total 3\n\
+            # HELP tidings_catalog_articles Articles.\n\
+            # TYPE tidings_catalog_articles gauge\n\
+            tidings_catalog_articles 7\n\
+            # HELP odd Odd.\n\
+            # TYPE odd untyped\n\
+            odd{feed=\"/feeds/all.atom\"} 1\n"
+        );
+    }
+
+    #[test]
+    fn the_whole_exposition_converts_with_every_counter_renamed() {
+        let metrics = Metrics::default();
+        metrics.request(Kind::Feed, 200, Some("gzip"), 10, Duration::from_micros(3));
+        let openmetrics = metrics.encode(std::iter::empty());
+        let text = classic_text(&openmetrics);
+        let counters = openmetrics.matches(" counter\n").count();
+        assert!(counters >= 5, "{openmetrics}");
+        assert_eq!(text.matches("_total counter\n").count(), counters, "{text}");
+        assert!(
+            !text.contains("# EOF") && !text.contains("# UNIT"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "tidings_http_requests_total{kind=\"feed\",status=\"200\",encoding=\"gzip\"} 1\n"
+        ));
+    }
 
     #[test]
     fn every_label_set_has_its_own_cell() {

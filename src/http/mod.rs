@@ -27,7 +27,8 @@
 //! - `/healthz` is never cached and answers `GET` and `HEAD` only; it is
 //!   built once per catalog and reload report, bounded (`health.rs`);
 //! - `/metrics` likewise, built per scrape (`metrics.rs`), with the readers
-//!   of each feed (`readers.rs`).
+//!   of each feed (`readers.rs`), in OpenMetrics for scrapers that ask for
+//!   it and in the classic text format otherwise.
 //!
 //! Every request is counted for `/metrics` and logged as one `info` event
 //! of target `tidings::access` (`RUST_LOG=tidings::access=off` or
@@ -81,7 +82,7 @@ use arc_swap::ArcSwap;
 use axum::extract::Request;
 use axum::http::header::{
     ACCEPT, ACCEPT_ENCODING, ALLOW, CACHE_CONTROL, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST,
-    LOCATION, USER_AGENT, X_CONTENT_TYPE_OPTIONS,
+    LOCATION, USER_AGENT, VARY, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Version};
 use axum::Router;
@@ -390,7 +391,7 @@ impl State {
             (response, Kind::Health, None)
         } else if path == METRICS_PATH && !self.shared.metrics_apart.load(Ordering::Relaxed) {
             let response = if readable {
-                self.metrics_response(&snapshot, head)
+                self.metrics_response(&snapshot, headers, head)
             } else {
                 method_not_allowed()
             };
@@ -429,12 +430,23 @@ impl State {
         }
     }
 
-    fn metrics_response(&self, snapshot: &Snapshot, head: bool) -> Response<Body> {
+    fn metrics_response(
+        &self,
+        snapshot: &Snapshot,
+        headers: &HeaderMap,
+        head: bool,
+    ) -> Response<Body> {
         let feeds = snapshot.documents.iter().filter_map(|(path, document)| {
             let readers: &FeedReaders = document.readers.get()?;
             Some((&**path, readers))
         });
+        let openmetrics = accept::prefers_openmetrics(headers.get_all(ACCEPT));
         let text = self.shared.metrics.encode(feeds);
+        let (text, content_type) = if openmetrics {
+            (text, metrics::OPENMETRICS)
+        } else {
+            (metrics::classic_text(&text), metrics::CLASSIC_TEXT)
+        };
         let body = if head {
             Body::default()
         } else {
@@ -442,10 +454,8 @@ impl State {
         };
         let mut response = Response::new(body);
         let headers = response.headers_mut();
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static(metrics::CONTENT_TYPE),
-        );
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.insert(VARY, HeaderValue::from_static("Accept"));
         headers.insert(CACHE_CONTROL, NO_STORE);
         headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
         response
