@@ -24,7 +24,12 @@ use crate::diagnostic::Diagnostic;
 // when a new article changes a dozen documents.
 const GZIP_LEVEL: u32 = 6;
 const BROTLI_QUALITY: u32 = 5;
-const BROTLI_MIN_WINDOW: u32 = 10;
+/// Not smaller: at qualities 5 to 9 a window of 2^16 or less makes the
+/// encoder pick its "forgetful chain" hasher, whose set-up costs about
+/// 6 ms per document whatever its size; at 2^17 it uses the plain one,
+/// and a 4.8 KB article page takes 0.3 ms and compresses slightly better
+/// (measured, BENCHMARKS.md "Brotli's window").
+const BROTLI_MIN_WINDOW: u32 = 17;
 const BROTLI_MAX_WINDOW: u32 = 22;
 
 /// Whether documents get their gzip and brotli variants. Serving always
@@ -41,9 +46,8 @@ pub enum Compression {
     /// while brotli is most of a reload's work.
     GzipFirst,
     /// gzip only: for documents made on demand ([`Shelf`]), where
-    /// brotli's set-up per document was about three quarters of the time
-    /// to make one (BENCHMARKS.md, "History, article pages and Hugo") and
-    /// its tables most of the memory it churned.
+    /// brotli would take two to three times gzip's time on every first
+    /// request of a rarely read page, and room in the cache.
     GzipOnly,
 }
 
@@ -313,10 +317,11 @@ pub(crate) fn brotli_writer<W: Write>(out: W, len: Option<usize>) -> brotli::Com
     brotli::CompressorWriter::new(out, 4096, BROTLI_QUALITY, window)
 }
 
-/// The smallest brotli window (log2 of its size) that holds `len` bytes:
-/// a larger one compresses no better, and the encoder clears its whole ring
-/// buffer and hash tables for every document, which for the maximum window
-/// cost more than compressing a feed of 50 entries.
+/// The smallest brotli window (log2 of its size) that holds `len` bytes,
+/// but not under [`BROTLI_MIN_WINDOW`]: a larger one compresses no better,
+/// and the encoder clears its whole ring buffer and hash tables for every
+/// document, which for the maximum window cost more than compressing a
+/// feed of 50 entries.
 fn brotli_window(len: usize) -> u32 {
     let needed = usize::BITS - len.saturating_add(16).leading_zeros();
     needed.clamp(BROTLI_MIN_WINDOW, BROTLI_MAX_WINDOW)

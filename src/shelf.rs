@@ -9,9 +9,10 @@
 //! cache bounded in bytes ([`ArchiveShelf`]). The static build writes every
 //! one of them with the same [`Page`], so the bytes are the same.
 //!
-//! Documents made here get a gzip variant only: brotli's set-up per
-//! document cost about three times the rest of making one, for a
-//! document that is asked for once in a while.
+//! Documents made here get a gzip variant only: brotli takes two to three
+//! times gzip's time per document (BENCHMARKS.md, "Brotli's window"), and
+//! a third variant would take room in the cache, for a document that is
+//! asked for once in a while. The static build writes both.
 //!
 //! A cached document is reused while the page is made of the very same
 //! records (the same head and topics, compared by pointer: an edited seed
