@@ -16,6 +16,13 @@
 #     info from tidings::serve and tidings::http for its start-up lines,
 #     no request logs; BENCH_SERVE_LOG=info measures it with the access
 #     log on);
+#   - with BENCH_ACCESS_LOG=1, each server a second time in each round
+#     with its access log on, for a side-by-side table of what it costs:
+#     tidings with tidings::access=info (text lines into
+#     bench/work/serve/tidings-access.log), nginx with its combined log
+#     buffered as it is usually run (`buffer=64k flush=1s` into
+#     bench/work/nginx/access.log); /metrics counts every request in both
+#     tidings runs;
 # and wrk pinned to core 1 (`taskset -c 1 wrk -t1 -c32 -d10s --latency`)
 # loads three cases of /feeds/all.atom:
 #   full 200   Accept-Encoding: identity
@@ -78,7 +85,7 @@ say "/feeds/all.atom: $entries entries, $size bytes ($gz_size gzipped)"
 
 # nginx, run by root without touching /etc: everything under bench/work/nginx.
 nginx_conf() {
-    local ngx="$WORK/nginx" port=$1
+    local ngx="$WORK/nginx" port=$1 access_log=${2:-off}
     mkdir -p "$ngx/tmp"
     cat >"$ngx/nginx.conf" <<EOF
 # Written by bench/serve.sh.
@@ -92,7 +99,7 @@ pid $ngx/nginx.pid;
 error_log $ngx/error.log warn;
 events { worker_connections 1024; }
 http {
-    access_log off;
+    access_log $access_log;
     client_body_temp_path $ngx/tmp/body;
     proxy_temp_path $ngx/tmp/proxy;
     fastcgi_temp_path $ngx/tmp/fastcgi;
@@ -132,7 +139,7 @@ EOF
 start_nginx() {
     local port conf
     port="$(free_port)"
-    conf="$(nginx_conf "$port")"
+    conf="$(nginx_conf "$port" "$@")"
     rm -f "$WORK/nginx/error.log"
     "$NGINX" -t -q -e "$WORK/nginx/error.log" -c "$conf" || die "nginx rejects $conf"
     taskset -c 0 "$NGINX" -e "$WORK/nginx/error.log" -c "$conf" &
@@ -247,6 +254,24 @@ for round in $(seq 1 "$rounds"); do
         die "tidings serve and tidings build disagree on the bytes of /feeds/all.atom"
     run_cases tidings
     stop_server "$SERVER_PID"
+
+    if [ "${BENCH_ACCESS_LOG:-0}" = 1 ]; then
+        rm -f "$WORK/nginx/access.log"
+        start_nginx "$WORK/nginx/access.log combined buffer=64k flush=1s"
+        run_cases nginx-log
+        stop_server "$SERVER_PID"
+        [ -s "$WORK/nginx/access.log" ] || die "nginx wrote no access log into $WORK/nginx/access.log"
+
+        access_log="$dir/tidings-access.log"
+        TIDINGS_BASE_URL="$(sed -n 's/^base_url = "\(.*\)"$/\1/p' "$config")" \
+            SERVE_CPU=0 SERVE_LOG="warn,tidings::serve=info,tidings::http=info,tidings::access=info" \
+            start_tidings "$access_log" 120 --config "$config" --seeds "$seeds"
+        run_cases tidings-log
+        stop_server "$SERVER_PID"
+        lines="$(grep -c 'tidings::access' "$access_log" || true)"
+        [ "$lines" -gt 0 ] || die "tidings serve wrote no access log line into $access_log"
+        say "round $round, tidings-log: $lines access log lines"
+    fi
 done
 
 {
@@ -272,4 +297,18 @@ for case in "full 200" "gzip 200" "304"; do
     read -r tr tp50 tp99 <<<"$(medians tidings "$case")"
     printf '%-9s | %10s %8s %8s | %11s %8s %8s | %8s\n' "$case" "$nr" "$np50" "$np99" "$tr" "$tp50" "$tp99" "$(ratio "$tr" "$nr")"
 done
+if [ "${BENCH_ACCESS_LOG:-0}" = 1 ]; then
+    echo
+    echo "each server with its access log off and on (same rounds, medians):"
+    printf '%-9s | %11s %11s %8s | %11s %11s %8s | %8s\n' case "nginx off" "nginx on" "on/off" "tidings off" "tidings on" "on/off" "td/nginx"
+    for case in "full 200" "gzip 200" "304"; do
+        read -r nr _ _ <<<"$(medians nginx "$case")"
+        read -r nlr nlp50 nlp99 <<<"$(medians nginx-log "$case")"
+        read -r tr _ _ <<<"$(medians tidings "$case")"
+        read -r lr lp50 lp99 <<<"$(medians tidings-log "$case")"
+        printf '%-9s | %11s %11s %8s | %11s %11s %8s | %8s\n' "$case" "$nr" "$nlr" "$(ratio "$nlr" "$nr")" "$tr" "$lr" "$(ratio "$lr" "$tr")" "$(ratio "$lr" "$nlr")"
+        printf '%s\tnginx-log\t%s\t%s\t%s\t-\t-\t%s\t%s\t%s\t%s\t%s\n' "$case" "$nlr" "$nlp50" "$nlp99" "$rounds" "$duration" "$connections" "$MAX_BUSY" "$REV" >>"$tsv"
+        printf '%s\ttidings-log\t%s\t%s\t%s\t%s\t-\t%s\t%s\t%s\t%s\t%s\n' "$case" "$lr" "$lp50" "$lp99" "$(ratio "$lr" "$nlr")" "$rounds" "$duration" "$connections" "$MAX_BUSY" "$REV" >>"$tsv"
+    done
+fi
 echo "($tsv)"

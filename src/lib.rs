@@ -33,6 +33,7 @@ pub mod index;
 pub mod ingest;
 pub mod init;
 pub mod layout;
+pub mod logging;
 pub mod model;
 pub mod ping;
 pub mod plan;

@@ -10,27 +10,20 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use tidings::config::Config;
 use tidings::error::Error;
-use tidings::{build, check, diagnostic, init, ping, serve};
+use tidings::{build, check, diagnostic, init, logging, ping, serve};
 
 use cli::{Cli, Command, LogFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Lines go to stderr from a thread of their own, so that a slow reader
-    // of the log never holds up a request; the guard flushes them at exit.
-    let (stderr, _flush) = tracing_appender::non_blocking(std::io::stderr());
-    let log = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    match cli.log_format {
-        LogFormat::Text => log.init(),
-        LogFormat::Json => log.json().init(),
-    }
-    match run(cli) {
+    let log = logging::init(match cli.log_format {
+        LogFormat::Text => logging::Format::Text,
+        LogFormat::Json => logging::Format::Json,
+    });
+    let outcome = run(cli);
+    // Every log line is out before the error, if any.
+    drop(log);
+    match outcome {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {}", message(&err));

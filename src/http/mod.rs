@@ -318,7 +318,7 @@ impl State {
             return response;
         }
         tracing::info!(
-            target: "tidings::access",
+            target: crate::logging::ACCESS_TARGET,
             client = peer.map(|peer| tracing::field::display(peer.ip())),
             forwarded = forwarded.map(tracing::field::display),
             %method,
