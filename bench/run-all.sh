@@ -8,9 +8,9 @@
 #
 #   bench/run-all.sh            the full figures for BENCHMARKS.md (about
 #                               10-15 minutes on the 2-core machine)
-#   bench/run-all.sh --smoke    a few hundred articles, 1 s of load: for CI,
-#                               so the scripts never rot (well under 2 minutes
-#                               once the release build is done)
+#   bench/run-all.sh --smoke    a few hundred articles, 1 s of load, and the
+#                               unoptimised binary of the test build: for
+#                               CI, so the scripts never rot
 #
 # Each script prints its table on standard output (progress goes to standard
 # error) and writes bench/work/*-results.tsv; see the comment at the top of
@@ -40,6 +40,7 @@ started=$SECONDS
 # One build and one binary for every script of the run.
 # shellcheck source=bench/lib.sh
 source ./lib.sh
+parse_args "${args[@]+"${args[@]}"}"
 build_tidings
 trap - EXIT
 export BENCH_BUILT=1

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/python-env.sh
-cargo build --quiet --release
+cargo build --quiet
 log="$(mktemp)"
 server=""
 cleanup() {
@@ -20,7 +20,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Port 0: the kernel picks a free port, the start-up line names it.
-NO_COLOR=1 RUST_LOG=info target/release/tidings serve --listen 127.0.0.1:0 2>"$log" &
+NO_COLOR=1 RUST_LOG=info target/debug/tidings serve --listen 127.0.0.1:0 2>"$log" &
 server=$!
 base=""
 for _ in $(seq 1 600); do

@@ -35,7 +35,7 @@ if [ ! -x "$NGINX" ]; then
     NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 fi
 
-cargo build --release
+cargo build
 tmp="$(mktemp -d)"
 pids=()
 cleanup() {
@@ -57,7 +57,7 @@ trap 'exit 130' INT TERM
 # tidings, with documents that expire after 2 s.
 sed 's/^max_age = .*/max_age = 2/' config/tidings.toml >"$tmp/tidings.toml"
 grep -q '^max_age = 2$' "$tmp/tidings.toml" || die "config/tidings.toml has no max_age line"
-NO_COLOR=1 RUST_LOG=info,tidings::http=debug target/release/tidings \
+NO_COLOR=1 RUST_LOG=info,tidings::http=debug target/debug/tidings \
     --config "$tmp/tidings.toml" --seeds seeds serve --listen 127.0.0.1:0 2>"$tmp/tidings.log" &
 pids+=($!)
 upstream=""

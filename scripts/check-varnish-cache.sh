@@ -29,7 +29,7 @@ if [ ! -x "$VARNISHD" ]; then
         die "cannot install varnish"
 fi
 
-cargo build --release
+cargo build
 tmp="$(mktemp -d)"
 pids=()
 cleanup() {
@@ -48,7 +48,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-NO_COLOR=1 target/release/tidings --config config/tidings.toml --seeds seeds \
+NO_COLOR=1 target/debug/tidings --config config/tidings.toml --seeds seeds \
     serve --listen 127.0.0.1:0 2>"$tmp/tidings.log" &
 pids+=($!)
 upstream=""

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # WebSub end to end with a real hub: flask-websub's (scripts/websub_hub.py,
 # installed into .venv by scripts/python-env.sh --websub), a subscriber
-# (scripts/websub_subscriber.py) and the release build of tidings, all on
+# (scripts/websub_subscriber.py) and the build of tidings the tests use, all on
 # 127.0.0.1, over a temporary copy of the seeds and config:
 #   1. the subscriber subscribes to /feeds/all.atom through the hub, which
 #      verifies its intent;
@@ -46,8 +46,8 @@ wait_until() {
 notified() { [ "$(grep -c "^notified .*$title" "$tmp/events" 2>/dev/null)" -ge "$1" ]; }
 
 scripts/python-env.sh --websub
-cargo build --quiet --release
-tidings=("$PWD/target/release/tidings" --config "$tmp/site/config/tidings.toml" --seeds "$tmp/site/seeds")
+cargo build --quiet
+tidings=("$PWD/target/debug/tidings" --config "$tmp/site/config/tidings.toml" --seeds "$tmp/site/seeds")
 
 # The hub, on a port of its choosing.
 .venv/bin/python scripts/websub_hub.py "$tmp/hub.sqlite" "$tmp/hub.port" 2>"$tmp/hub.log" &
