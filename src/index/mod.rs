@@ -266,8 +266,8 @@ impl SeedIndex {
     }
 
     /// Every diagnostic, sorted by file: the files' own, a warning for each
-    /// file whose id an earlier one has, and folders that could not be
-    /// listed.
+    /// file whose id an earlier one has or whose article page an earlier
+    /// one takes, and folders that could not be listed.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         let mut diagnostics: Vec<Diagnostic> = self
             .noted
@@ -281,6 +281,16 @@ impl SeedIndex {
                     &self.records[*loser].display,
                     &winner.display,
                     id.as_str(),
+                ));
+            }
+        }
+        for (slug, paths) in self.ranking.shared_pages() {
+            let winner = &self.records[paths[0]];
+            for loser in &paths[1..] {
+                diagnostics.push(ingest::shared_page_warning(
+                    &self.records[*loser].display,
+                    &winner.display,
+                    slug,
                 ));
             }
         }
@@ -841,6 +851,32 @@ mod tests {
                 proptest::prop_assert_eq!(running(&index, &config), plain(&index, &config));
             }
         }
+    }
+
+    #[test]
+    fn two_paths_of_one_page_warn_until_one_is_gone() {
+        let (_dir, seeds) = seeds(&[
+            ("a.txt", &seed("Alpha", "a")),
+            ("a.md", "+++\ntitle = \"Alpha again\"\ndate = 2024-05-24\n+++\nText.\n"),
+            ("b.txt", &seed("Beta", "b")),
+        ]);
+        let config = config("Kyiv");
+        let mut index = SeedIndex::new(seeds.clone());
+        index.rescan(&config).unwrap();
+        let warnings: Vec<String> = index
+            .diagnostics()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("seeds/a.txt:1: warning: no article page: ")
+                && warnings[0].contains("seeds/a.md has the same page (/articles/a/)"),
+            "{warnings:?}"
+        );
+        std::fs::remove_file(seeds.join("a.md")).unwrap();
+        index.refresh(&config, &[seeds.join("a.md")]);
+        assert_eq!(index.diagnostics(), []);
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub(super) struct Ranking {
     /// paths may give one slug, as `a.txt` and `a.md` do: the first by path
     /// has the page). Persistent, like `feeds`.
     pages: OrdMap<(String, String), Ranked>,
+    /// Slugs that more than one published article's path gives.
+    shared_pages: BTreeSet<String>,
     /// Articles that publish their id but are dated after `now`, soonest
     /// first: in no feed and no date until they are due.
     scheduled: BTreeSet<Scheduled>,
@@ -68,6 +70,7 @@ impl Ranking {
             feeds: Vec::new(),
             updated: BTreeSet::new(),
             pages: OrdMap::new(),
+            shared_pages: BTreeSet::new(),
             scheduled: BTreeSet::new(),
             now,
         }
@@ -229,7 +232,8 @@ impl Ranking {
                 self.feeds[feed].remove(&ranked);
             }
         }
-        let page = (layout::article_slug(&head.source), head.source.clone());
+        let slug = layout::article_slug(&head.source);
+        let page = (slug.clone(), head.source.clone());
         if published {
             self.updated.insert(ByUpdated(Arc::clone(head)));
             self.pages.insert(page, ranked);
@@ -237,6 +241,28 @@ impl Ranking {
             self.updated.remove(&ByUpdated(Arc::clone(head)));
             self.pages.remove(&page);
         }
+        if self.paths_of_page(&slug).nth(1).is_some() {
+            self.shared_pages.insert(slug);
+        } else {
+            self.shared_pages.remove(&slug);
+        }
+    }
+
+    /// The paths of the published articles whose page is `slug`, in path
+    /// order: the first has the page.
+    fn paths_of_page<'a>(&'a self, slug: &'a str) -> impl Iterator<Item = &'a str> {
+        self.pages
+            .range((slug.to_owned(), String::new())..)
+            .take_while(move |((found, _), _)| found == slug)
+            .map(|((_, path), _)| path.as_str())
+    }
+
+    /// Each page slug that more than one published article's path gives,
+    /// with those paths, the one that has the page first.
+    pub(super) fn shared_pages(&self) -> impl Iterator<Item = (&str, Vec<&str>)> {
+        self.shared_pages
+            .iter()
+            .map(|slug| (slug.as_str(), self.paths_of_page(slug).collect()))
     }
 }
 

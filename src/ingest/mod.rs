@@ -215,6 +215,17 @@ pub(crate) fn duplicate_warning(loser: &str, winner: &str, id: &str) -> Diagnost
     )
 }
 
+pub(crate) fn shared_page_warning(loser: &str, winner: &str, slug: &str) -> Diagnostic {
+    Diagnostic::warning(
+        loser,
+        1,
+        format!(
+            "no article page: {winner} has the same page (/articles/{slug}/) and comes \
+             first by path; rename one of the files"
+        ),
+    )
+}
+
 pub(crate) fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {
     // Stable, so several findings on one line keep the order they were made.
     diagnostics.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
