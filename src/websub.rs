@@ -28,7 +28,11 @@
 //! timeout, `408`, `425`, `429`, `5xx`) is retried with exponential backoff
 //! and jitter ([`Policy`]: 5 attempts, 1 s doubling to at most 30 s, each
 //! wait drawn between half and all of that, so that many publishers do not
-//! retry in step); any other answer (`4xx`, a redirect) is given up at
+//! retry in step). A `Retry-After` on such an answer (seconds or an HTTP
+//! date) lengthens that wait to what the hub asked, up to
+//! `MAX_RETRY_AFTER`, and the rest of the round waits with it, so a hub
+//! that sheds load is not sent the next URLs at once. Any other answer
+//! (`4xx`, a redirect) is given up at
 //! once, as sending it again would get the same. Each request has a time
 //! limit, reads at most `MAX_ANSWER_BYTES` of the answer and follows no
 //! redirect, so memory and time stay bounded whatever a hub does.
@@ -56,6 +60,8 @@ const MAX_PENDING: usize = 65_536;
 const MAX_ANSWER_BYTES: u64 = 4096;
 /// Characters of a refusal's reason kept for the log.
 const REASON_CHARS: usize = 200;
+/// The longest wait a hub's `Retry-After` gets.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 
 /// Whether `path` is a subscription feed of the layout:
 /// `/feeds/{slug}.{rss,atom,json}`, not an archive document or a page.
@@ -193,8 +199,9 @@ pub fn agent(policy: &Policy) -> ureq::Agent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Answer {
     Accepted(u16),
-    /// Worth sending again: the status or the error.
-    Transient(String),
+    /// Worth sending again: the status or the error, and how long the hub
+    /// asked to wait (`Retry-After`).
+    Transient(String, Option<Duration>),
     /// Not worth sending again: the status and the hub's reason.
     Refused(String),
 }
@@ -208,7 +215,7 @@ fn notify(agent: &ureq::Agent, hub: &Url, url: &str) -> Answer {
     ];
     let mut response = match agent.post(hub.as_str()).send_form(form) {
         Ok(response) => response,
-        Err(error) => return Answer::Transient(error.to_string()),
+        Err(error) => return Answer::Transient(error.to_string(), None),
     };
     let status = response.status().as_u16();
     let mut answer = Vec::new();
@@ -221,7 +228,14 @@ fn notify(agent: &ureq::Agent, hub: &Url, url: &str) -> Answer {
         .read_to_end(&mut answer);
     match status {
         200..=299 => Answer::Accepted(status),
-        408 | 425 | 429 | 500..=599 => Answer::Transient(status.to_string()),
+        408 | 425 | 429 | 500..=599 => {
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| retry_after(value, std::time::SystemTime::now()));
+            Answer::Transient(status.to_string(), retry_after)
+        }
         _ => {
             let location = response
                 .headers()
@@ -242,6 +256,21 @@ fn notify(agent: &ureq::Agent, hub: &Url, url: &str) -> Answer {
             })
         }
     }
+}
+
+/// A `Retry-After` value (RFC 9110 §10.2.3: seconds, or an HTTP date) as
+/// a wait from `now`, at most [`MAX_RETRY_AFTER`]; `None` when malformed.
+fn retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    let wait = if value.bytes().all(|b| b.is_ascii_digit()) {
+        Duration::from_secs(value.parse().unwrap_or(u64::MAX))
+    } else {
+        let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+        std::time::SystemTime::from(when)
+            .duration_since(now)
+            .unwrap_or_default()
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 /// A URL waiting to be sent to one hub.
@@ -295,16 +324,39 @@ fn send_round(
     let mut round = Round::default();
     // URL counts by outcome and status, for one log line each.
     let mut tally: BTreeMap<(Outcome, String), u64> = BTreeMap::new();
-    for (url, attempts) in due {
+    let mut due = due.into_iter();
+    while let Some((url, attempts)) = due.next() {
         let attempts = attempts + 1;
         let (outcome, status) = match notify(agent, hub, &url) {
             Answer::Accepted(status) => (Outcome::Sent, status.to_string()),
-            Answer::Transient(status) if attempts < policy.attempts => {
-                let due = Instant::now() + policy.delay(attempts, jitter());
-                round.retries.push((url, Waiting { attempts, due }));
+            Answer::Transient(status, asked) if attempts < policy.attempts => {
+                let wait = policy.delay(attempts, jitter());
+                let due_at = Instant::now() + asked.map_or(wait, |asked| asked.max(wait));
+                round.retries.push((
+                    url,
+                    Waiting {
+                        attempts,
+                        due: due_at,
+                    },
+                ));
+                if asked.is_some() {
+                    // The hub asked for a pause: the rest waits too, its
+                    // attempts unspent.
+                    for (url, attempts) in due.by_ref() {
+                        round.retries.push((
+                            url,
+                            Waiting {
+                                attempts,
+                                due: due_at,
+                            },
+                        ));
+                    }
+                }
                 (Outcome::Retried, status)
             }
-            Answer::Transient(status) => (Outcome::Failed, format!("{status}, attempt {attempts}")),
+            Answer::Transient(status, _) => {
+                (Outcome::Failed, format!("{status}, attempt {attempts}"))
+            }
             Answer::Refused(status) => (Outcome::Failed, status),
         };
         if outcome == Outcome::Failed {
@@ -667,6 +719,29 @@ mod tests {
             changed_feeds(&after, &before),
             ["/feeds/all.atom", "/feeds/new.json"]
         );
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_a_date_and_capped() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after(" 0 ", now), Some(Duration::ZERO));
+        // 1994-11-06 08:49:37 UTC is `now`.
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            retry_after("99999999999999999999999", now),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(retry_after("86400", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(retry_after("soon", now), None);
+        assert_eq!(retry_after("-5", now), None);
     }
 
     #[test]

@@ -27,6 +27,8 @@ use common::{Server, Site, TIMEOUT};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reply {
     Status(u16),
+    /// This status with `Retry-After: seconds`.
+    RetryAfter(u16, u32),
     /// Reads the request and never answers.
     Silent,
     /// Waits until the gate opens, then answers 202.
@@ -103,8 +105,13 @@ impl StubHub {
                 replies.remove(0)
             }
         };
+        let mut extra = String::new();
         let status = match reply {
             Reply::Status(status) => status,
+            Reply::RetryAfter(status, seconds) => {
+                extra = format!("Retry-After: {seconds}\r\n");
+                status
+            }
             Reply::Silent => {
                 std::thread::sleep(TIMEOUT);
                 return;
@@ -120,7 +127,7 @@ impl StubHub {
         let mut stream = stream;
         let _ = write!(
             stream,
-            "HTTP/1.1 {status} Whatever\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "HTTP/1.1 {status} Whatever\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{body}",
             body.len()
         );
     }
@@ -222,6 +229,23 @@ fn failures_that_may_pass_are_retried_with_growing_waits() {
             "retry {}: {waited:?} < {least:?}",
             retry + 1
         );
+    }
+}
+
+#[test]
+fn a_hub_that_asks_to_retry_after_a_while_gets_nothing_before() {
+    let hub = StubHub::start(&[Reply::RetryAfter(429, 1)], Reply::Status(202));
+    let urls = [FEED.to_string(), FEED.replace("atom", "rss")];
+    assert_eq!(
+        websub::ping(std::slice::from_ref(&hub.url), &urls, &quick(3)),
+        [0]
+    );
+    let received = hub.received();
+    assert_eq!(received.len(), 3, "one refused for now, then both");
+    for later in &received[1..] {
+        let waited = later.at - received[0].at;
+        // Far past the policy's 40 ms: what the hub asked.
+        assert!(waited >= Duration::from_secs(1), "{waited:?}");
     }
 }
 

@@ -857,7 +857,10 @@ mod tests {
     fn two_paths_of_one_page_warn_until_one_is_gone() {
         let (_dir, seeds) = seeds(&[
             ("a.txt", &seed("Alpha", "a")),
-            ("a.md", "+++\ntitle = \"Alpha again\"\ndate = 2024-05-24\n+++\nText.\n"),
+            (
+                "a.md",
+                "+++\ntitle = \"Alpha again\"\ndate = 2024-05-24\n+++\nText.\n",
+            ),
             ("b.txt", &seed("Beta", "b")),
         ]);
         let config = config("Kyiv");
