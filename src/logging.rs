@@ -6,14 +6,14 @@
 //! log is one line per request, so its cost is paid per request: through
 //! that formatter and a channel per line, it took about 40% of `serve`'s
 //! throughput for a `304` (BENCHMARKS.md, "Access log"). Its lines are
-//! therefore written here, in the same shapes: [`AccessLayer`] formats the
+//! therefore written here, in the same shapes: `AccessLayer` formats the
 //! few fields of `tidings::access` events straight into bytes, and the
-//! writer thread gathers them for up to [`GATHER`] or [`BATCH`] bytes, so
+//! writer thread gathers them for up to `GATHER` or `BATCH` bytes, so
 //! under load one write carries hundreds of lines and the thread wakes once
 //! per batch, not once per line.
 //!
 //! Memory is bounded whatever the reader of standard error does: past
-//! [`LIMIT`] bytes waiting, lines are dropped and then counted in a line of
+//! `LIMIT` bytes waiting, lines are dropped and then counted in a line of
 //! their own.
 
 use std::cell::RefCell;
