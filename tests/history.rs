@@ -199,6 +199,44 @@ async fn a_new_article_leaves_closed_archive_pages_as_they_were() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_that_keeps_the_date_moves_last_modified_with_the_etag() {
+    let count = 105;
+    let server = Server::start_with(corpus_site(count));
+    let path = "/feeds/all/archive/1.atom";
+    let (status, etag, modified, _) = validators(&server, path).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, other_etag, other_modified, _) = validators(&server, "/feeds/all/archive/2.atom").await;
+
+    // Article 5 is on page 1; its date stays.
+    std::fs::write(
+        server.site.seeds().join("00005.txt"),
+        seed(5, "second edition"),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let after = loop {
+        let after = validators(&server, path).await;
+        if after.1 != etag {
+            break after;
+        }
+        assert!(Instant::now() < deadline, "the edit goes live");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let date = |text: &str| chrono::DateTime::parse_from_rfc2822(text).unwrap();
+    assert!(
+        date(&after.2) > date(&modified),
+        "Last-Modified moves with the ETag: {modified} → {}",
+        after.2
+    );
+    let other = validators(&server, "/feeds/all/archive/2.atom").await;
+    assert_eq!(
+        (other.1, other.2),
+        (other_etag, other_modified),
+        "a page without the article keeps its validators"
+    );
+}
+
 /// Builds `seeds` into `out` with `config` at a fixed time.
 fn build(config: &Path, seeds: &Path, out: &Path) {
     let status = Command::new(env!("CARGO_BIN_EXE_tidings"))
