@@ -260,6 +260,34 @@ async fn static_files_are_served_revalidated_and_reloaded() {
     }
 }
 
+#[tokio::test]
+async fn a_static_folder_made_after_start_up_is_served_within_seconds() {
+    let server = Server::start();
+    let url = server.url("/static/late.css");
+    assert_eq!(get(&url, None, None).await.status(), StatusCode::NOT_FOUND);
+    // Made elsewhere and moved in whole, as a deploy does.
+    let staged = server.site.dir.path().join("static.new");
+    std::fs::create_dir_all(&staged).unwrap();
+    std::fs::write(staged.join("late.css"), "p { margin: 0 }\n").unwrap();
+    std::fs::rename(&staged, server.site.dir.path().join("static")).unwrap();
+    // Well before the 30 s full rescan would find it.
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while get(&url, None, None).await.status() != StatusCode::OK {
+        assert!(Instant::now() < deadline, "not served\n{}", server.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    std::fs::write(
+        server.site.dir.path().join("static/late.css"),
+        "p { margin: 1em }\n",
+    )
+    .unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    while get(&url, None, None).await.text().await.unwrap() != "p { margin: 1em }\n" {
+        assert!(Instant::now() < deadline, "the edit is not served");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A `tidings serve` with extra flags; killed when dropped.
 struct Flagged {
     child: Child,

@@ -23,6 +23,9 @@
 //!   the periodic and settling ones are spaced by what the last one cost
 //!   ([`RESCAN_SPACING`]): a large archive is rescanned less often rather
 //!   than the reload thread being busy with it.
+//! - The static folder is watched when it is there, and its path resolved
+//!   again every [`TICK`] too, so a static folder made, removed or swapped
+//!   after start-up is read within a second or two.
 //! - Nothing here opens a file: paths a fresh scan would not read (named
 //!   pipes, devices, links to folders) never reach the index, where a
 //!   pipe would block the reload thread for good.
@@ -98,10 +101,8 @@ pub fn watch<O: Outlet>(reloader: Reloader<O>) -> notify::Result<Watch> {
         reloader.config_path.clone(),
     );
     sight.watch_from_start()?;
-    sight.watch_statics(&StaticFiles::folder(
-        &reloader.config,
-        reloader.index.seeds_dir(),
-    ));
+    sight.statics_path = StaticFiles::folder(&reloader.config, reloader.index.seeds_dir());
+    sight.check_statics();
 
     let thread = std::thread::Builder::new()
         .name("tidings-reload".into())
@@ -172,6 +173,8 @@ fn run<O: Outlet>(mut reloader: Reloader<O>, mut sight: Sight, receiver: &mpsc::
         if !triggers.is_empty() {
             let started = Instant::now();
             reloader.reload(&triggers);
+            // The config may name another static folder.
+            sight.statics_path = StaticFiles::folder(&reloader.config, reloader.index.seeds_dir());
             if triggers
                 .iter()
                 .any(|t| matches!(t, Trigger::Rescan | Trigger::Everything))
@@ -317,8 +320,9 @@ struct Sight {
     spaced: Instant,
     /// When the paths are resolved again if nothing else happens.
     tick: Instant,
-    /// The static folder as watched at start-up, if it was there; one
-    /// made or moved later is read by the periodic rescans.
+    /// The static folder as configured…
+    statics_path: PathBuf,
+    /// …and behind every link, when it was there at the last look.
     statics: Option<PathBuf>,
 }
 
@@ -334,22 +338,34 @@ impl Sight {
             reconcile: now + RECONCILE,
             spaced: now,
             tick: now + TICK,
+            statics_path: PathBuf::new(),
             statics: None,
         }
     }
 
-    /// Watches the static folder, when there is one.
-    fn watch_statics(&mut self, folder: &Path) {
-        let Ok(folder) = std::fs::canonicalize(folder) else {
-            return;
-        };
-        match self.watcher.watch(&folder, RecursiveMode::Recursive) {
-            Ok(()) => self.statics = Some(folder),
-            Err(error) => tracing::warn!(
-                "cannot watch the static folder {}: {error}; rereading it every {RECONCILE:?}",
-                folder.display()
-            ),
+    /// Looks at the static folder's path again and watches the folder
+    /// behind it, if it is another one than before (made, removed, moved
+    /// or swapped by a link); returns whether it is.
+    fn check_statics(&mut self) -> bool {
+        let now = std::fs::canonicalize(&self.statics_path)
+            .ok()
+            .filter(|folder| folder.is_dir());
+        if now == self.statics {
+            return false;
         }
+        if let Some(before) = self.statics.take() {
+            let _ = self.watcher.unwatch(&before);
+        }
+        if let Some(folder) = &now {
+            if let Err(error) = self.watcher.watch(folder, RecursiveMode::Recursive) {
+                tracing::warn!(
+                    "cannot watch the static folder {}: {error}; rereading it every {RECONCILE:?}",
+                    folder.display()
+                );
+            }
+        }
+        self.statics = now;
+        true
     }
 
     /// Whether a message can change what is served: all but events about
@@ -562,6 +578,9 @@ impl Sight {
         }
         if self.tick <= now {
             self.tick = now + TICK;
+            if self.check_statics() && !triggers.contains(&Trigger::Statics) {
+                triggers.push(Trigger::Statics);
+            }
         }
         Some(triggers)
     }
