@@ -168,36 +168,16 @@ fn reload_one_edit_10k_articles(bencher: Bencher) {
     });
 }
 
-/// A document the size of an article page (one entry, about 5 KB) given
-/// its gzip and brotli variants: what a build pays for each of its
-/// hundreds of thousands of small documents.
-#[divan::bench(sample_count = 50)]
-fn compress_small_document(bencher: Bencher) {
-    let config = config(1);
-    let articles = articles(1, &config);
+/// A feed document given its gzip and brotli variants: with one entry
+/// (about 5 KB, the size of an article page: what a build pays for each
+/// of its hundreds of thousands of small documents) and with 50 (what a
+/// reload pays for each feed that changed).
+#[divan::bench(args = [1, 50], sample_count = 20)]
+fn compress_feed(bencher: Bencher, entries: usize) {
+    let config = config(entries);
+    let articles = articles(entries, &config);
     let site = site_view(&config, &articles);
     let bytes = bytes::Bytes::from(render::atom::render_atom(&site.feeds[0]));
-    let when = chrono::DateTime::UNIX_EPOCH;
-    bencher.bench(|| {
-        Document::build(
-            "application/atom+xml",
-            true,
-            black_box(bytes.clone()),
-            when,
-            Compression::On,
-        )
-    });
-}
-
-/// One feed document of 50 entries given its gzip and brotli variants: what
-/// a reload pays for each document that changed.
-#[divan::bench(sample_count = 20)]
-fn compress_feed_of_50_entries(bencher: Bencher) {
-    let config = config(50);
-    let articles = articles(50, &config);
-    let site = site_view(&config, &articles);
-    let text = render::atom::render_atom(&site.feeds[0]);
-    let bytes = bytes::Bytes::from(text);
     let when = chrono::DateTime::UNIX_EPOCH;
     bencher.bench(|| {
         Document::build(

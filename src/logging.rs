@@ -382,18 +382,7 @@ mod tests {
 
     /// Runs the writer thread over `sink` into a shared buffer.
     fn writer(sink: &Arc<Sink>) -> (JoinHandle<()>, Arc<Mutex<Vec<u8>>>) {
-        #[derive(Clone)]
-        struct Shared(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Shared {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let out = Shared(Arc::default());
+        let out = Captured::default();
         let written = Arc::clone(&out.0);
         let sink = Arc::clone(sink);
         let handle = std::thread::spawn(move || sink.write_out(&mut out.clone()));
@@ -437,7 +426,8 @@ mod tests {
         close(&sink, handle);
     }
 
-    /// A writer into a shared buffer, for `tracing-subscriber`'s formatter.
+    /// A writer into a shared buffer, for the writer thread and for
+    /// `tracing-subscriber`'s formatter.
     #[derive(Clone, Default)]
     struct Captured(Arc<Mutex<Vec<u8>>>);
 

@@ -181,12 +181,17 @@ mod tests {
 
     use super::*;
 
-    fn html(accept: &[&str]) -> bool {
+    /// A request's headers with these `Accept` lines.
+    fn accepting(accept: &[&str]) -> HeaderMap {
         let mut headers = HeaderMap::new();
         for value in accept {
             headers.append(ACCEPT, HeaderValue::from_str(value).unwrap());
         }
-        prefers_html(headers.get_all(ACCEPT))
+        headers
+    }
+
+    fn html(accept: &[&str]) -> bool {
+        prefers_html(accepting(accept).get_all(ACCEPT))
     }
 
     #[test]
@@ -236,11 +241,7 @@ mod tests {
     }
 
     fn openmetrics(accept: &[&str]) -> bool {
-        let mut headers = HeaderMap::new();
-        for value in accept {
-            headers.append(ACCEPT, HeaderValue::from_str(value).unwrap());
-        }
-        prefers_openmetrics(headers.get_all(ACCEPT))
+        prefers_openmetrics(accepting(accept).get_all(ACCEPT))
     }
 
     #[test]
