@@ -5,7 +5,7 @@
 //! formatter, text or JSON, and reaches standard error at once. The access
 //! log is one line per request, so its cost is paid per request: through
 //! that formatter and a channel per line, it took about 40% of `serve`'s
-//! throughput for a `304` (BENCHMARKS.md, "Access log"). Its lines are
+//! throughput for a `304` (BENCHMARKS.md, "Access log and metrics"). Its lines are
 //! therefore written here, in the same shapes: `AccessLayer` formats the
 //! few fields of `tidings::access` events straight into bytes, and the
 //! writer thread gathers them for up to `GATHER` or `BATCH` bytes, so
@@ -22,7 +22,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use chrono::{SecondsFormat, Utc};
+use chrono::Utc;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::filter::{filter_fn, EnvFilter};
@@ -171,14 +171,15 @@ impl Sink {
             };
             // A log that cannot be written has nowhere to say so.
             let _ = out.write_all(&spare);
+            let _ = out.flush();
             if dropped > 0 {
-                let _ = writeln!(
-                    out,
-                    "{} WARN tidings::log: {dropped} log lines dropped: standard error was not read fast enough",
-                    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
+                // Queued like any line, and written on the next turn.
+                tracing::warn!(
+                    target: "tidings::log",
+                    dropped,
+                    "log lines dropped: standard error was not read fast enough"
                 );
             }
-            let _ = out.flush();
             if closing && self.lock().bytes.is_empty() {
                 return;
             }
