@@ -237,6 +237,54 @@ async fn an_edit_that_keeps_the_date_moves_last_modified_with_the_etag() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_at_an_archive_document_gets_its_history_page() {
+    let server = Server::start_with(corpus_site(105));
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let client = raw_client();
+    for (feed, page) in [
+        ("/feeds/all/archive/2.atom", "/archive/2/"),
+        ("/feeds/alpha/archive/1.json", "/topics/alpha/archive/1/"),
+    ] {
+        let html = client
+            .get(server.url(feed))
+            .header(reqwest::header::ACCEPT, browser)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(html.status(), StatusCode::OK, "{feed}");
+        assert_eq!(
+            header(html.headers(), "content-type"),
+            Some("text/html; charset=utf-8"),
+            "{feed}"
+        );
+        assert_eq!(
+            header(html.headers(), "vary"),
+            Some("Accept, Accept-Encoding")
+        );
+        let html = html.text().await.unwrap();
+        let history = client.get(server.url(page)).send().await.unwrap();
+        assert_eq!(html, history.text().await.unwrap(), "{feed} is {page}");
+
+        // A feed reader gets the feed, saying it varies too.
+        let reader = client
+            .get(server.url(feed))
+            .header(reqwest::header::ACCEPT, "application/atom+xml, */*;q=0.1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            header(reader.headers(), "vary"),
+            Some("Accept, Accept-Encoding")
+        );
+        assert_ne!(
+            header(reader.headers(), "content-type"),
+            Some("text/html; charset=utf-8"),
+            "{feed}"
+        );
+    }
+}
+
 /// Builds `seeds` into `out` with `config` at a fixed time.
 fn build(config: &Path, seeds: &Path, out: &Path) {
     let status = Command::new(env!("CARGO_BIN_EXE_tidings"))

@@ -23,7 +23,8 @@
 //!   catalog's `404.html` (HTML, prebuilt like every document);
 //! - a subscription feed asked for by a browser (`Accept` ranking
 //!   `text/html` first, see `accept.rs`) answers the feed's HTML page,
-//!   and both answers carry `Vary: Accept, Accept-Encoding`;
+//!   an archive document the history page of the same entries, and both
+//!   answers carry `Vary: Accept, Accept-Encoding`;
 //! - `/healthz` is never cached and answers `GET` and `HEAD` only; it is
 //!   built once per catalog and reload report, bounded (`health.rs`);
 //! - `/metrics` likewise, built per scrape (`metrics.rs`), with the readers
@@ -93,8 +94,9 @@ use hyper::body::{Body as _, Incoming};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-use crate::catalog::{Catalog, Encoding};
+use crate::catalog::{Catalog, Encoding, Shelf, Shelved};
 use crate::config::{Config, Http, Site};
+use crate::layout::{self, ArchivePath};
 use crate::reload::{Outlet, ReloadStatus};
 use conditional::Outcome;
 use health::{Health, SeedsFolder};
@@ -397,18 +399,17 @@ impl State {
                 method_not_allowed()
             };
             (response, Kind::Metrics, None)
-        } else if let Some(shelved) = snapshot
+        } else if let Some((shelved, vary)) = snapshot
             .catalog
             .shelf
             .as_ref()
-            .and_then(|shelf| blocking(|| shelf.find(path)))
+            .and_then(|shelf| blocking(|| find_on_shelf(shelf.as_ref(), path, headers)))
         {
             let cache_control = shelved
                 .cache_control
                 .and_then(|value| HeaderValue::try_from(value).ok())
                 .unwrap_or_else(|| snapshot.cache_control.clone());
-            let document =
-                Prepared::new(&shelved.document, &cache_control, &[], snapshot::VARY_VALUE);
+            let document = Prepared::new(&shelved.document, &cache_control, &[], vary);
             if !readable {
                 return (method_not_allowed(), document.kind, None);
             }
@@ -470,6 +471,31 @@ impl State {
             }
         }
     }
+}
+
+/// The shelf's document at `path` and the `Vary` it is answered with. An
+/// archive document asked for by a person's browser (see `accept.rs`) is
+/// answered with the history page of the same entries, as a subscription
+/// feed is with its page; both answers then vary by `Accept`.
+fn find_on_shelf(
+    shelf: &dyn Shelf,
+    path: &str,
+    headers: &HeaderMap,
+) -> Option<(Shelved, HeaderValue)> {
+    let Some(page) = ArchivePath::parse(path)
+        .filter(|archive| archive.format.is_some())
+        .map(|archive| layout::history_page_path(archive.slug, archive.number))
+    else {
+        return Some((shelf.find(path)?, snapshot::VARY_VALUE));
+    };
+    let for_people = accept::prefers_html(headers.get_all(ACCEPT))
+        .then(|| shelf.find(&page))
+        .flatten();
+    let shelved = match for_people {
+        Some(page) => page,
+        None => shelf.find(path)?,
+    };
+    Some((shelved, snapshot::VARY_NEGOTIATED))
 }
 
 /// Runs `work`, which may read files and render (a shelf's document), on

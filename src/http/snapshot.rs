@@ -38,7 +38,7 @@ const LAST_HTTP_DATE: u64 = 253_402_300_799;
 pub const VARY_VALUE: HeaderValue = HeaderValue::from_static("Accept-Encoding");
 /// Of a feed that has a preview page, and of that page: both are answers
 /// at the feed's URL, chosen by `Accept` (see `accept.rs`).
-const VARY_NEGOTIATED: HeaderValue = HeaderValue::from_static("Accept, Accept-Encoding");
+pub const VARY_NEGOTIATED: HeaderValue = HeaderValue::from_static("Accept, Accept-Encoding");
 const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 const ANY_ORIGIN: HeaderValue = HeaderValue::from_static("*");
 
