@@ -259,3 +259,28 @@ median() {
 ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
 }
+
+# Reads wrk --latency output in OUT; prints "req/s p50_ms p99_ms". Fails,
+# naming LABEL, on non-2xx/3xx answers or output it cannot read.
+wrk_figures() {
+    local label=$1 out=$2
+    if grep -q 'Non-2xx or 3xx responses' "$out"; then
+        cat "$out" >&2
+        die "$label: wrk got non-2xx/3xx responses"
+    fi
+    grep -q 'Socket errors' "$out" && say "$label: $(grep 'Socket errors' "$out" | sed 's/^ *//')"
+    awk '
+        function ms(v) {
+            if (v ~ /us$/) return v / 1000
+            if (v ~ /ms$/) return v + 0
+            if (v ~ /s$/) return v * 1000
+            return v
+        }
+        /^Requests\/sec:/ { rps = $2 }
+        /^ +50%/ { p50 = ms($2) }
+        /^ +99%/ { p99 = ms($2) }
+        END {
+            if (rps == "" || p50 == "" || p99 == "") exit 1
+            printf "%.0f %.3f %.3f\n", rps, p50, p99
+        }' "$out" || { cat "$out" >&2; die "$label: cannot read wrk's output"; }
+}

@@ -181,27 +181,7 @@ load() {
     shift 2
     timeout $((duration + 30)) taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" --latency "$@" \
         "$BASE/feeds/all.atom" >"$out" 2>&1 || { cat "$out" >&2; die "$server, $label: wrk failed"; }
-    if grep -q 'Non-2xx or 3xx responses' "$out"; then
-        cat "$out" >&2
-        die "$server, $label: wrk got non-2xx/3xx responses"
-    fi
-    if grep -q 'Socket errors' "$out"; then
-        say "$server, $label: $(grep 'Socket errors' "$out" | sed 's/^ *//')"
-    fi
-    awk '
-        function ms(v) {
-            if (v ~ /us$/) return v / 1000
-            if (v ~ /ms$/) return v + 0
-            if (v ~ /s$/) return v * 1000
-            return v
-        }
-        /^Requests\/sec:/ { rps = $2 }
-        /^ +50%/ { p50 = ms($2) }
-        /^ +99%/ { p99 = ms($2) }
-        END {
-            if (rps == "" || p50 == "" || p99 == "") exit 1
-            printf "%.0f %.3f %.3f\n", rps, p50, p99
-        }' "$out" || { cat "$out" >&2; die "$server, $label: cannot read wrk's output"; }
+    wrk_figures "$server, $label" "$out"
 }
 
 # RESULT["server,case"]: one "req/s p50 p99" line per round.
