@@ -141,30 +141,26 @@ fn write_site(
     let mut open = Vec::new();
     for document in &planned {
         match document.content {
-            Content::Listing { listing, feed } => {
-                let mut frame = listing.frame(&site, &site.feeds[feed]);
+            Content::Listing { .. } | Content::FeedPreview { .. } => {
+                // A feed's preview page lists its entries with the home
+                // page's entry text.
+                let (listing, feed, mut frame) = match document.content {
+                    Content::Listing { listing, feed } => {
+                        (listing, feed, listing.frame(&site, &site.feeds[feed]))
+                    }
+                    Content::FeedPreview { format, feed } => (
+                        Listing::Home,
+                        feed,
+                        render::html::feed_preview_frame(&site, &site.feeds[feed], format),
+                    ),
+                    _ => unreachable!("matched above"),
+                };
                 let mut file =
                     DocumentFile::new(out, &document.path, compression, document.updated);
                 // The document holds the head now; the frame need not.
                 buffered += file.push(&std::mem::take(&mut frame.head));
                 open.push(Open {
                     listing,
-                    feed,
-                    frame,
-                    file,
-                    written: 0,
-                });
-                if buffered > BUDGET {
-                    buffered = spill(&mut open, buffered)?;
-                }
-            }
-            Content::FeedPreview { format, feed } => {
-                let mut frame = render::html::feed_preview_frame(&site, &site.feeds[feed], format);
-                let mut file =
-                    DocumentFile::new(out, &document.path, compression, document.updated);
-                buffered += file.push(&std::mem::take(&mut frame.head));
-                open.push(Open {
-                    listing: Listing::Home,
                     feed,
                     frame,
                     file,
