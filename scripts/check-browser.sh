@@ -16,23 +16,12 @@
 # bounded, and the server is stopped by PID on any exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for name in "${!TIDINGS_@}"; do unset "$name"; done
+SCRIPT=check-browser
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-say() { echo "[check-browser] $*" >&2; }
-die() {
-    echo "[check-browser] FAILED: $*" >&2
-    exit 1
-}
-
+ensure_package chromium chromium "; a few minutes"
 CHROMIUM="$(command -v chromium || echo /usr/bin/chromium)"
-if [ ! -x "$CHROMIUM" ]; then
-    [ "$(id -u)" = 0 ] || die "chromium is missing; install it (apt-get install chromium)"
-    say "installing chromium (apt-get install -y chromium; a few minutes)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q chromium >/dev/null 2>&1 ||
-        { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } ||
-        die "cannot install chromium"
-fi
 
 scripts/python-env.sh --browser
 cargo build

@@ -12,22 +12,11 @@
 #     seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for name in "${!TIDINGS_@}"; do unset "$name"; done
+SCRIPT=check-deploy
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-say() { echo "[check-deploy] $*" >&2; }
-die() {
-    echo "[check-deploy] FAILED: $*" >&2
-    exit 1
-}
-
-if ! command -v systemd-analyze >/dev/null; then
-    [ "$(id -u)" = 0 ] || die "systemd-analyze is missing; install systemd"
-    say "installing systemd (for systemd-analyze)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q systemd >/dev/null 2>&1 ||
-        { apt-get update -q >/dev/null && apt-get install -y -q systemd >/dev/null; } ||
-        die "cannot install systemd"
-fi
+ensure_package systemd-analyze systemd
 scripts/python-env.sh --lint
 cargo build
 tmp="$(mktemp -d)"

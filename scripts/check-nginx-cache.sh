@@ -16,24 +16,12 @@
 # first (HITs included). Both servers are stopped by PID on any exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for name in "${!TIDINGS_@}"; do unset "$name"; done
+SCRIPT=check-nginx-cache
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-say() { echo "[check-nginx-cache] $*" >&2; }
-die() {
-    echo "[check-nginx-cache] FAILED: $*" >&2
-    exit 1
-}
-
+ensure_package nginx nginx
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-if [ ! -x "$NGINX" ]; then
-    [ "$(id -u)" = 0 ] || die "nginx is missing; install it (apt-get install nginx-light or nginx)"
-    say "installing nginx (apt-get install -y nginx)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q nginx >/dev/null 2>&1 ||
-        { apt-get update -q >/dev/null && apt-get install -y -q nginx >/dev/null; } ||
-        die "cannot install nginx"
-    NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
-fi
 
 cargo build
 tmp="$(mktemp -d)"

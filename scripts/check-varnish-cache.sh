@@ -11,23 +11,12 @@
 # PID on any exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for name in "${!TIDINGS_@}"; do unset "$name"; done
+SCRIPT=check-varnish-cache
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-say() { echo "[check-varnish-cache] $*" >&2; }
-die() {
-    echo "[check-varnish-cache] FAILED: $*" >&2
-    exit 1
-}
-
+ensure_package varnishd varnish
 VARNISHD="$(command -v varnishd || echo /usr/sbin/varnishd)"
-if [ ! -x "$VARNISHD" ]; then
-    [ "$(id -u)" = 0 ] || die "varnish is missing; install it (apt-get install varnish)"
-    say "installing varnish (apt-get install -y varnish)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q varnish >/dev/null 2>&1 ||
-        { apt-get update -q >/dev/null && apt-get install -y -q varnish >/dev/null; } ||
-        die "cannot install varnish"
-fi
 
 cargo build
 tmp="$(mktemp -d)"
