@@ -72,14 +72,8 @@ pub fn render_article_page(site: &Site, article: &Article, categories: &[Categor
         &sharing(site, article, canonical, image.as_ref(), categories),
     );
 
-    let home = layout::absolute(&site.base_url, layout::HOME_PATH);
-    let _ = writeln!(
-        out,
-        "<header>\n<p><a href=\"{}\">{}</a></p>\n<h1 dir=\"auto\">{}</h1>",
-        escape(&home),
-        escape(&site.title),
-        escape(&article.title)
-    );
+    html::header_linking_home(&mut out, site);
+    let _ = writeln!(out, "<h1 dir=\"auto\">{}</h1>", escape(&article.title));
     byline(&mut out, site, article, categories);
     if let Some(url) = &article.url {
         let _ = writeln!(

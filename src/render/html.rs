@@ -108,6 +108,18 @@ pub(super) fn home_frame<A>(site: &SiteView<'_, A>) -> Frame {
     }
 }
 
+/// Opens the `<header>` of every page but home: a link home, with the
+/// site's title.
+pub(super) fn header_linking_home(out: &mut String, settings: &Site) {
+    let home = layout::absolute(&settings.base_url, layout::HOME_PATH);
+    let _ = writeln!(
+        out,
+        "<header>\n<p><a href=\"{}\">{}</a></p>",
+        escape(&home),
+        escape(&settings.title),
+    );
+}
+
 /// The page of one topic: its articles and its three feeds.
 pub fn render_topic_page(site: &SiteView<'_>, feed: &FeedView<'_>) -> String {
     Listing::TopicPage.render(site, feed)
@@ -117,7 +129,6 @@ pub fn render_topic_page(site: &SiteView<'_>, feed: &FeedView<'_>) -> String {
 /// any feed (the history pages: `/archive/{n}/`, `/topics/{slug}/archive/{n}/`).
 pub(super) fn topic_page_frame<A>(site: &SiteView<'_, A>, feed: &FeedView<'_, A>) -> Frame {
     let settings = site.site;
-    let home = layout::absolute(&settings.base_url, layout::HOME_PATH);
     let title = match feed.place {
         Place::Current { .. } => feed.title.clone(),
         Place::Archived { number, pages } => {
@@ -133,12 +144,7 @@ pub(super) fn topic_page_frame<A>(site: &SiteView<'_, A>, feed: &FeedView<'_, A>
         &feed.page_url(),
         std::iter::once(feed),
     );
-    let _ = writeln!(
-        out,
-        "<header>\n<p><a href=\"{}\">{}</a></p>",
-        escape(&home),
-        escape(&settings.title),
-    );
+    header_linking_home(&mut out, settings);
     match feed.place {
         Place::Current { .. } => {
             let _ = writeln!(out, "<h1>{}</h1>", escape(&feed.name));
@@ -325,7 +331,6 @@ pub fn feed_preview_frame<A>(
     format: Format,
 ) -> Frame {
     let settings = site.site;
-    let home = layout::absolute(&settings.base_url, layout::HOME_PATH);
     let mut out = String::with_capacity(4096);
     head(
         &mut out,
@@ -335,13 +340,8 @@ pub fn feed_preview_frame<A>(
         &feed.page_url(),
         std::iter::once(feed),
     );
-    let _ = writeln!(
-        out,
-        "<header>\n<p><a href=\"{}\">{}</a></p>\n<h1>{}</h1>",
-        escape(&home),
-        escape(&settings.title),
-        escape(&feed.title)
-    );
+    header_linking_home(&mut out, settings);
+    let _ = writeln!(out, "<h1>{}</h1>", escape(&feed.title));
     let _ = writeln!(
         out,
         "<p><strong>This is a feed.</strong> To subscribe, copy this address into your feed reader:</p>\n\
